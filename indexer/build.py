@@ -1,0 +1,185 @@
+"""Seeds in, a new index version out: parse, chunk, embed what changed, write, switch.
+
+Vectors of passages whose embedded text and model are unchanged are taken from
+the live version instead of being encoded again, so a rebuild after a small
+edit costs only the edited resources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.chunk import ChunkSettings, chunk_resources
+from indexer.documents import Resource
+from indexer.embed import Embedder, embedding_text
+from indexer.errors import IndexerError
+from indexer.lexical import LEXICAL_DIR, Analyzer, build_bm25, save_bm25
+from indexer.parse import parse_seeds, seed_files
+from indexer.store import (
+    FLAT_LIMIT,
+    FORMAT_VERSION,
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    IndexData,
+    choose_index_type,
+    load_index,
+    write_version,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildSummary:
+    version_dir: Path
+    kinds: Counter[str]
+    private: int
+    resources: int
+    passages: int
+    embedded: int
+    reused: int
+    seconds: float
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded_resources: list[str] = field(default_factory=list)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_hash(resource: Resource) -> str:
+    """Changes whenever anything that is indexed about the resource changes."""
+    body = {"meta": resource.metadata(), "text": [p.text for p in resource.paragraphs],
+            "sections": [p.section for p in resource.paragraphs]}
+    return _sha(json.dumps(body, ensure_ascii=False, sort_keys=True))
+
+
+def corpus_hash(seeds_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in seed_files(seeds_dir):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str]:
+    import faiss
+    import sentence_transformers
+    import torch
+
+    return {"python": platform.python_version(), "faiss": faiss.__version__,
+            "sentence_transformers": sentence_transformers.__version__,
+            "torch": torch.__version__, "numpy": np.__version__}
+
+
+def _previous(index_dir: Path) -> IndexData | None:
+    """The live version, if any and readable: the source of reusable vectors."""
+    if not (index_dir / "current").exists():
+        return None
+    try:
+        return load_index(index_dir)
+    except IndexerError as exc:
+        log.warning("not reusing the live version: %s", exc)
+        return None
+
+
+def _reusable(previous: IndexData | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    """embedding-text hash → vector, from a previous version built the same way."""
+    if previous is None:
+        return {}
+    model = previous.manifest.get("model", {})
+    if (model.get("checksum") != embedder.info.checksum
+            or previous.manifest.get("encoding") != embedder.settings.to_dict()):
+        log.info("model or encoding changed since the live version: re-embedding everything")
+        return {}
+    return {p["embedding_sha"]: previous.vectors[i] for i, p in enumerate(previous.passages)}
+
+
+def build_index(
+    seeds_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    skip_invalid: bool = False,
+    chunking: ChunkSettings | None = None,
+    batch_size: int = 16,
+    flat_limit: int = FLAT_LIMIT,
+    progress: bool = True,
+    analyzer: Analyzer | None = None,
+) -> BuildSummary:
+    """Build a new version of the index in `index_dir` and make it current."""
+    started = time.perf_counter()
+    chunking = chunking or ChunkSettings()
+    analyzer = analyzer or Analyzer()
+    resources = parse_seeds(seeds_dir, skip_invalid=skip_invalid).resources
+    by_id = {r.id: r for r in resources}
+    passages = chunk_resources(resources, chunking)
+    texts = [embedding_text(p, by_id[p.resource_id], embedder.settings.header_format)
+             for p in passages]
+    shas = [_sha(t) for t in texts]
+
+    previous = _previous(index_dir)
+    reuse = _reusable(previous, embedder)
+    todo = [i for i, s in enumerate(shas) if s not in reuse]
+    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    for i, sha in enumerate(shas):
+        if sha in reuse:
+            vectors[i] = reuse[sha]
+    if todo:
+        log.info("embedding %d passages (%d reused)", len(todo), len(passages) - len(todo))
+        vectors[todo] = embedder.encode_passages([texts[i] for i in todo],
+                                                 batch_size=batch_size, progress=progress)
+
+    hashes = {r.id: content_hash(r) for r in resources}
+    old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
+    resource_rows = [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources]
+    passage_rows = [{**p.to_dict(), "embedding_sha": sha}
+                    for p, sha in zip(passages, shas, strict=True)]
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": {**embedder.info.to_dict(), "dimension": embedder.dimension},
+        "encoding": embedder.settings.to_dict(),
+        "chunking": {"unit": "paragraphs", "min_words": chunking.min_words,
+                     "max_words": chunking.max_words},
+        "faiss": {"type": choose_index_type(len(passages), flat_limit), "metric": "inner_product",
+                  "id_map": "IndexIDMap2", "flat_limit": flat_limit, "hnsw_m": HNSW_M,
+                  "hnsw_ef_construction": HNSW_EF_CONSTRUCTION, "hnsw_ef_search": HNSW_EF_SEARCH},
+        "lexical": {**analyzer.to_dict(), "directory": LEXICAL_DIR, "text": "embedding_text"},
+        "corpus": {"hash": corpus_hash(seeds_dir), "resources": len(resources),
+                   "passages": len(passages), "private": sum(r.private for r in resources)},
+        "libraries": _library_versions(),
+    }
+    manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    bm25 = build_bm25(texts, analyzer)
+    version = write_version(index_dir, manifest, resource_rows, passage_rows, vectors,
+                            write_extra=lambda tmp: save_bm25(bm25, tmp / LEXICAL_DIR))
+    embedded_ids = sorted({passages[i].resource_id for i in todo})
+    return BuildSummary(
+        version_dir=version,
+        kinds=Counter(r.kind for r in resources),
+        private=sum(r.private for r in resources),
+        resources=len(resources),
+        passages=len(passages),
+        embedded=len(todo),
+        reused=len(passages) - len(todo),
+        seconds=time.perf_counter() - started,
+        added=sorted(set(hashes) - set(old)),
+        changed=sorted(k for k in hashes if k in old and old[k] != hashes[k]),
+        removed=sorted(set(old) - set(hashes)),
+        embedded_resources=embedded_ids,
+    )

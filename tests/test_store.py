@@ -1,0 +1,130 @@
+"""Index directories: atomic versions, checks on load that name the file at fault."""
+
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from indexer.chunk import passage_id
+from indexer.store import (
+    FAISS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    PASSAGES_FILE,
+    IndexLoadError,
+    list_versions,
+    load_index,
+    prune_versions,
+    write_version,
+)
+
+
+def _fake(n: int = 5, dim: int = 8, checksum: str = "abc"):
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    resources = [{"id": "r1", "title": "R", "kind": "article", "private": False, "date": None}]
+    passages = [{"id": passage_id("r1", f"t{i}", 0), "resource_id": "r1", "text": f"t{i}",
+                 "section": None, "ordinal": i,
+                 "source": {"file": "f.txt", "start_line": i + 1, "end_line": i + 1}}
+                for i in range(n)]
+    manifest = {"format_version": FORMAT_VERSION, "built_at": "now",
+                "model": {"spec": "test", "path": "/nowhere", "checksum": checksum,
+                          "dimension": dim},
+                "faiss": {"type": "flat"}, "corpus": {"resources": 1, "passages": n}}
+    return manifest, resources, passages, vectors
+
+
+def test_round_trip_and_current_switch(tmp_path):
+    first = write_version(tmp_path, *_fake())
+    second = write_version(tmp_path, *_fake(n=6))
+    assert (tmp_path / "current").resolve() == second.resolve()
+    data = load_index(tmp_path)
+    assert data.faiss_index.ntotal == 6 and data.path == second.resolve()
+    sims, ids = data.faiss_index.search(data.vectors[2:3], 1)
+    assert str(ids[0][0]) == data.passages[2]["id"]
+    assert list_versions(tmp_path) == [first, second]
+
+
+def test_hnsw_search_returns_passage_ids(tmp_path):
+    manifest, resources, passages, vectors = _fake(n=50)
+    manifest["faiss"]["type"] = "hnsw"
+    write_version(tmp_path, manifest, resources, passages, vectors)
+    data = load_index(tmp_path)
+    _, ids = data.faiss_index.search(vectors[7:8], 1)
+    assert str(ids[0][0]) == passages[7]["id"]
+
+
+def test_truncated_faiss_file_named(tmp_path):
+    version = write_version(tmp_path, *_fake())
+    path = version / FAISS_FILE
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(IndexLoadError, match=FAISS_FILE) as info:
+        load_index(tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_manifest_of_another_model_named(tmp_path):
+    write_version(tmp_path, *_fake(checksum="other-model"))
+    with pytest.raises(IndexLoadError, match=f"{MANIFEST_FILE}.*another model"):
+        load_index(tmp_path, expected_model_checksum="this-model")
+
+
+def test_passage_count_disagreement_named(tmp_path):
+    version = write_version(tmp_path, *_fake())
+    path = version / PASSAGES_FILE
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(IndexLoadError, match=PASSAGES_FILE):
+        load_index(tmp_path)
+
+
+def test_missing_directory_says_how_to_build(tmp_path):
+    with pytest.raises(IndexLoadError, match="python -m indexer build"):
+        load_index(tmp_path / "nope")
+
+
+def test_failed_write_leaves_current_alone(tmp_path):
+    good = write_version(tmp_path, *_fake())
+
+    def boom(_):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_version(tmp_path, *_fake(n=7), write_extra=boom)
+    assert (tmp_path / "current").resolve() == good.resolve()
+    assert list_versions(tmp_path) == [good]
+    assert load_index(tmp_path).faiss_index.ntotal == 5
+
+
+def test_killed_write_leaves_current_alone(tmp_path):
+    """A process killed half-way (no clean-up runs) never moves `current`."""
+    good = write_version(tmp_path, *_fake())
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from test_store_helper import _fake
+        from indexer.store import write_version
+        write_version(__import__('pathlib').Path({str(tmp_path)!r}), *_fake(n=9),
+                      write_extra=lambda tmp: os._exit(9))
+    """)
+    (tmp_path / "test_store_helper.py").write_text(
+        "import numpy as np\nfrom indexer.chunk import passage_id\n"
+        "from indexer.store import FORMAT_VERSION\n\n" + inspect.getsource(_fake))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert proc.returncode == 9
+    assert (tmp_path / "current").resolve() == good.resolve()
+    assert list_versions(tmp_path) == [good]
+    assert load_index(tmp_path).faiss_index.ntotal == 5
+
+
+def test_prune_keeps_newest_and_live(tmp_path):
+    made = [write_version(tmp_path, *_fake()) for _ in range(5)]
+    removed = prune_versions(tmp_path, keep=2)
+    assert removed == made[:3]
+    assert list_versions(tmp_path) == made[3:]
+    assert json.loads((made[-1] / MANIFEST_FILE).read_text())["corpus"]["passages"] == 5
