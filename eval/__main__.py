@@ -56,6 +56,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from eval.calibrate import choose, sweep
+    from eval.runner import visible_qrels
+    from search_service.loading import load_searcher
+
+    qs = load_question_set(args.eval_dir).split(args.split)
+    searcher = load_searcher(args.index)
+    backend = in_process_backend(searcher)
+    private = {r["id"] for r in searcher.data.resources if r["private"]}
+    _, unanswerable = visible_qrels(qs, private, member=False)
+    scores = {q.id: backend(q.text, "hybrid").confidence or 0.0 for q in qs.queries}
+    rows = sweep(scores, unanswerable)
+    print(f"{'threshold':>9}  {'precision':>9}  {'recall':>6}  {'F1':>6}  answerable flagged")
+    for row in rows:
+        print(f"{row.threshold:>9.4f}  {row.precision:>9.3f}  {row.recall:>6.3f}  "
+              f"{row.f1:>6.3f}  {row.answerable_flagged:.3f}")
+    best = choose(rows, args.max_flagged)
+    if best is None:
+        print("no threshold keeps normal questions unflagged")
+        return 1
+    print(f"\nchosen: RTES_CONFIDENCE_THRESHOLD={best.threshold} (F1 {best.f1:.3f}, "
+          f"{best.answerable_flagged:.1%} of answerable questions flagged, split {args.split})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="search as a member (over --url, the token is read from RTES_EVAL_TOKEN)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("calibrate", help="choose the confidence threshold on a split")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--split", choices=("dev", "test"), default="dev")
+    p.add_argument("--max-flagged", type=float, default=0.10,
+                   help="largest share of answerable questions that may be flagged")
+    p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 

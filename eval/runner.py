@@ -25,7 +25,7 @@ class Outcome:
     ranked: list[str]
     confident: bool
     answer: str | None
-    top_dense: float | None = None
+    confidence: float | None = None
 
 
 Backend = Callable[[str, str], Outcome]
@@ -81,19 +81,17 @@ def _outcome(body: dict[str, Any]) -> Outcome:
         ranked=[r["resource"]["id"] for r in results],
         confident=bool(body["confident"]),
         answer=(body.get("answer") or {}).get("text"),
-        top_dense=max((r["scores"]["dense"] for r in results), default=None),
+        confidence=body.get("confidence"),
     )
 
 
 def in_process_backend(searcher: Any, k: int = 10, member: bool = False) -> Backend:
     """Calls the service's own search pipeline, without HTTP."""
-    from search_service.pipeline import SentenceCache, run_search
+    from search_service.pipeline import run_search
     from search_service.retrieval import Filters
 
-    sentences = SentenceCache(searcher)
-
     def run(text: str, mode: str) -> Outcome:
-        response = run_search(searcher, sentences, text, k=k, mode=mode,
+        response = run_search(searcher, text, k=k, mode=mode,
                               filters=Filters(member=member))
         return _outcome(response.model_dump())
 

@@ -54,8 +54,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         for label, ids in (("added", summary.added), ("changed", summary.changed),
                            ("removed", summary.removed)):
             print(f"{label}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
-    rate = summary.embedded / summary.seconds if summary.seconds else 0.0
-    print(f"seconds: {summary.seconds:.1f} ({rate:.1f} passages/s embedded)")
+    rate = summary.passages / summary.seconds if summary.seconds else 0.0
+    print(f"sentences: {summary.sentences} ({summary.sentences_embedded} embedded)")
+    print(f"seconds: {summary.seconds:.1f} ({rate:.1f} passages/s, whole build)")
     return 0
 
 
@@ -100,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("indexer").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

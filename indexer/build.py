@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from indexer.chunk import ChunkSettings, chunk_resources
-from indexer.documents import Resource
+from indexer.documents import Passage, Resource
 from indexer.embed import Embedder, embedding_text
 from indexer.errors import IndexerError
 from indexer.lexical import LEXICAL_DIR, Analyzer, build_bm25, save_bm25
 from indexer.parse import parse_seeds, seed_files
+from indexer.sentences import split_sentences
 from indexer.store import (
     FLAT_LIMIT,
     FORMAT_VERSION,
@@ -55,6 +56,8 @@ class BuildSummary:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     embedded_resources: list[str] = field(default_factory=list)
+    sentences: int = 0
+    sentences_embedded: int = 0
 
 
 def _sha(text: str) -> str:
@@ -97,16 +100,71 @@ def _previous(index_dir: Path) -> IndexData | None:
         return None
 
 
-def _reusable(previous: IndexData | None, embedder: Embedder) -> dict[str, np.ndarray]:
-    """embedding-text hash → vector, from a previous version built the same way."""
+def _reusable(previous: IndexData | None, embedder: Embedder
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Text hash → vector for passages and sentences of a previous version built the same way."""
     if previous is None:
-        return {}
+        return {}, {}
     model = previous.manifest.get("model", {})
     if (model.get("checksum") != embedder.info.checksum
             or previous.manifest.get("encoding") != embedder.settings.to_dict()):
         log.info("model or encoding changed since the live version: re-embedding everything")
-        return {}
-    return {p["embedding_sha"]: previous.vectors[i] for i, p in enumerate(previous.passages)}
+        return {}, {}
+    passages = {p["embedding_sha"]: previous.vectors[i] for i, p in enumerate(previous.passages)}
+    sentences = {}
+    if previous.sentence_vectors is not None:
+        sentences = {r["sha"]: previous.sentence_vectors[i]
+                     for i, r in enumerate(previous.sentences)}
+    return passages, sentences
+
+
+def _embed(texts: list[str], reuse: dict[str, np.ndarray], embedder: Embedder,
+           batch_size: int, progress: bool) -> tuple[np.ndarray, list[str], list[int]]:
+    """Vectors for `texts` (as passages), taking reusable ones; also their hashes and the
+    indices that had to be encoded."""
+    shas = [_sha(t) for t in texts]
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    todo = []
+    for i, sha in enumerate(shas):
+        if sha in reuse:
+            vectors[i] = reuse[sha]
+        else:
+            todo.append(i)
+    if todo:
+        vectors[todo] = embedder.encode_passages([texts[i] for i in todo],
+                                                 batch_size=batch_size, progress=progress)
+    return vectors, shas, todo
+
+
+def _sentence_rows(passages: list[Passage]) -> tuple[list[dict[str, Any]], list[str]]:
+    rows, texts = [], []
+    for index, passage in enumerate(passages):
+        for sentence in split_sentences(passage.text):
+            rows.append({"passage": index, "start": sentence.start, "end": sentence.end})
+            texts.append(sentence.text)
+    return rows, texts
+
+
+def _manifest(embedder: Embedder, chunking: ChunkSettings, analyzer: Analyzer,
+              resources: list[Resource], n_passages: int, n_sentences: int, flat_limit: int,
+              seeds_dir: Path) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": {**embedder.info.to_dict(), "dimension": embedder.dimension},
+        "encoding": embedder.settings.to_dict(),
+        "chunking": {"unit": "paragraphs", "min_words": chunking.min_words,
+                     "max_words": chunking.max_words},
+        "faiss": {"type": choose_index_type(n_passages, flat_limit), "metric": "inner_product",
+                  "id_map": "IndexIDMap2", "flat_limit": flat_limit, "hnsw_m": HNSW_M,
+                  "hnsw_ef_construction": HNSW_EF_CONSTRUCTION, "hnsw_ef_search": HNSW_EF_SEARCH},
+        "lexical": {**analyzer.to_dict(), "directory": LEXICAL_DIR, "text": "embedding_text"},
+        "sentences": {"count": n_sentences, "prompt": embedder.settings.passage_prompt,
+                      "header": False},
+        "corpus": {"hash": corpus_hash(seeds_dir), "resources": len(resources),
+                   "passages": n_passages, "private": sum(r.private for r in resources)},
+        "libraries": _library_versions(),
+    }
 
 
 def build_index(
@@ -130,45 +188,29 @@ def build_index(
     passages = chunk_resources(resources, chunking)
     texts = [embedding_text(p, by_id[p.resource_id], embedder.settings.header_format)
              for p in passages]
-    shas = [_sha(t) for t in texts]
-
     previous = _previous(index_dir)
-    reuse = _reusable(previous, embedder)
-    todo = [i for i, s in enumerate(shas) if s not in reuse]
-    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
-    for i, sha in enumerate(shas):
-        if sha in reuse:
-            vectors[i] = reuse[sha]
-    if todo:
-        log.info("embedding %d passages (%d reused)", len(todo), len(passages) - len(todo))
-        vectors[todo] = embedder.encode_passages([texts[i] for i in todo],
-                                                 batch_size=batch_size, progress=progress)
+    reuse_passages, reuse_sentences = _reusable(previous, embedder)
+    vectors, shas, todo = _embed(texts, reuse_passages, embedder, batch_size, progress)
+    sentence_rows, sentence_texts = _sentence_rows(passages)
+    sentence_vectors, sentence_shas, sentence_todo = _embed(
+        sentence_texts, reuse_sentences, embedder, 32, progress)
+    for row, sha in zip(sentence_rows, sentence_shas, strict=True):
+        row["sha"] = sha
 
     hashes = {r.id: content_hash(r) for r in resources}
     old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
-    resource_rows = [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources]
-    passage_rows = [{**p.to_dict(), "embedding_sha": sha}
-                    for p, sha in zip(passages, shas, strict=True)]
-    manifest: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": {**embedder.info.to_dict(), "dimension": embedder.dimension},
-        "encoding": embedder.settings.to_dict(),
-        "chunking": {"unit": "paragraphs", "min_words": chunking.min_words,
-                     "max_words": chunking.max_words},
-        "faiss": {"type": choose_index_type(len(passages), flat_limit), "metric": "inner_product",
-                  "id_map": "IndexIDMap2", "flat_limit": flat_limit, "hnsw_m": HNSW_M,
-                  "hnsw_ef_construction": HNSW_EF_CONSTRUCTION, "hnsw_ef_search": HNSW_EF_SEARCH},
-        "lexical": {**analyzer.to_dict(), "directory": LEXICAL_DIR, "text": "embedding_text"},
-        "corpus": {"hash": corpus_hash(seeds_dir), "resources": len(resources),
-                   "passages": len(passages), "private": sum(r.private for r in resources)},
-        "libraries": _library_versions(),
-    }
-    manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    manifest = _manifest(embedder, chunking, analyzer, resources, len(passages),
+                         len(sentence_rows), flat_limit, seeds_dir)
     bm25 = build_bm25(texts, analyzer)
-    version = write_version(index_dir, manifest, resource_rows, passage_rows, vectors,
-                            write_extra=lambda tmp: save_bm25(bm25, tmp / LEXICAL_DIR))
-    embedded_ids = sorted({passages[i].resource_id for i in todo})
+    manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    version = write_version(
+        index_dir, manifest,
+        [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources],
+        [{**p.to_dict(), "embedding_sha": sha} for p, sha in zip(passages, shas, strict=True)],
+        vectors,
+        write_extra=lambda tmp: save_bm25(bm25, tmp / LEXICAL_DIR),
+        sentences=sentence_rows, sentence_vectors=sentence_vectors,
+    )
     return BuildSummary(
         version_dir=version,
         kinds=Counter(r.kind for r in resources),
@@ -181,5 +223,7 @@ def build_index(
         added=sorted(set(hashes) - set(old)),
         changed=sorted(k for k in hashes if k in old and old[k] != hashes[k]),
         removed=sorted(set(old) - set(hashes)),
-        embedded_resources=embedded_ids,
+        embedded_resources=sorted({passages[i].resource_id for i in todo}),
+        sentences=len(sentence_rows),
+        sentences_embedded=len(sentence_todo),
     )

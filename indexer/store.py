@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ VECTORS_FILE = "vectors.npy"
 PASSAGES_FILE = "passages.jsonl"
 RESOURCES_FILE = "resources.jsonl"
 MANIFEST_FILE = "manifest.json"
+SENTENCES_FILE = "sentences.jsonl"
+SENTENCE_VECTORS_FILE = "sentences.npy"
 FORMAT_VERSION = 1
 FLAT_LIMIT = 50_000
 HNSW_M = 32
@@ -50,6 +52,8 @@ class IndexData:
     passages: list[dict[str, Any]]
     vectors: np.ndarray
     faiss_index: Any
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
 
 
 def choose_index_type(n_vectors: int, flat_limit: int = FLAT_LIMIT) -> str:
@@ -111,6 +115,8 @@ def write_version(
     passages: list[dict[str, Any]],
     vectors: np.ndarray,
     write_extra: Callable[[Path], None] | None = None,
+    sentences: list[dict[str, Any]] | None = None,
+    sentence_vectors: np.ndarray | None = None,
 ) -> Path:
     """Write a complete new version, then switch `current` to it. Returns the version dir.
 
@@ -130,6 +136,10 @@ def write_version(
         np.save(tmp / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float32))
         _write_jsonl(tmp / PASSAGES_FILE, passages)
         _write_jsonl(tmp / RESOURCES_FILE, resources)
+        if sentences is not None and sentence_vectors is not None:
+            _write_jsonl(tmp / SENTENCES_FILE, sentences)
+            np.save(tmp / SENTENCE_VECTORS_FILE,
+                    np.ascontiguousarray(sentence_vectors, dtype=np.float32))
         if write_extra is not None:
             write_extra(tmp)
         (tmp / MANIFEST_FILE).write_text(
@@ -268,4 +278,25 @@ def load_index(path: Path, expected_model_checksum: str | None = None) -> IndexD
         missing = sorted(orphans)[:3]
         raise IndexLoadError(version / PASSAGES_FILE,
                              f"names resources missing from {RESOURCES_FILE}: {missing}")
-    return IndexData(version, manifest, resources, passages, vectors, index)
+    sentences, sentence_vectors = _load_sentences(version, manifest, len(passages), dim)
+    return IndexData(version, manifest, resources, passages, vectors, index, sentences,
+                     sentence_vectors)
+
+
+def _load_sentences(version: Path, manifest: dict[str, Any], n_passages: int,
+                    dim: int) -> tuple[list[dict[str, Any]], np.ndarray | None]:
+    """Sentence rows and vectors, when the manifest says the version has them."""
+    expected = manifest.get("sentences", {}).get("count")
+    if expected is None:
+        return [], None
+    rows = _read_jsonl(version / SENTENCES_FILE)
+    vectors = _read_vectors(version / SENTENCE_VECTORS_FILE)
+    if len(rows) != expected:
+        raise IndexLoadError(version / SENTENCES_FILE,
+                             f"holds {len(rows)} sentences, the manifest says {expected}")
+    if vectors.shape != (expected, dim):
+        raise IndexLoadError(version / SENTENCE_VECTORS_FILE,
+                             f"has shape {vectors.shape}, expected ({expected}, {dim})")
+    if any(not 0 <= r["passage"] < n_passages for r in rows):
+        raise IndexLoadError(version / SENTENCES_FILE, "names passages that do not exist")
+    return rows, vectors

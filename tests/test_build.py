@@ -85,7 +85,7 @@ def test_cli_build_and_inspect(seeds_dir, tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"resources: 1 \(0 private\)", out)
     assert re.search(r"passages: \d+ \(\d+ embedded, 0 reused\)", out)
-    assert "passages/s" in out
+    assert "passages/s" in out and "sentences: " in out
     assert main(["inspect", str(tmp_path / "idx")]) == 0
     out = capsys.readouterr().out
     manifest = json.loads(out[out.index("{"): out.index("\n}") + 2])

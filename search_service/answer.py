@@ -1,0 +1,86 @@
+"""Quoting: highlighted passages and an extractive answer chosen among their sentences.
+
+No generative model ships offline, so the answer is one or two sentences taken
+verbatim from the top passages, chosen by embedding similarity to the question
+plus lexical overlap with it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.lexical import Analyzer
+from indexer.sentences import Sentence, split_sentences
+
+MAX_ANSWER_CHARS = 400
+_WORD = re.compile(r"\w+", re.UNICODE)
+def highlight(text: str, query_terms: set[str], analyzer: Analyzer,
+              span: tuple[int, int] | None = None) -> str:
+    """HTML-escaped `text`, query words wrapped in <mark>; `span` marks a whole sentence."""
+    if span is not None:
+        a, b = span
+        return (html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>"
+                + html.escape(text[b:]))
+    parts: list[str] = []
+    last = 0
+    for m in _WORD.finditer(text):
+        tokens = analyzer.tokens(m.group(0))
+        if tokens and tokens[0] in query_terms:
+            parts.append(html.escape(text[last:m.start()]))
+            parts.append("<mark>" + html.escape(m.group(0)) + "</mark>")
+            last = m.end()
+    parts.append(html.escape(text[last:]))
+    return "".join(parts)
+
+
+def overlap(sentence: str, query_terms: set[str], analyzer: Analyzer) -> float:
+    """Share of the query's terms that the sentence contains."""
+    if not query_terms:
+        return 0.0
+    return len(query_terms & set(analyzer.tokens(sentence))) / len(query_terms)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage_index: int
+    sentence: Sentence
+    score: float
+    cosine: float
+
+
+def score_sentences(
+    items: Sequence[tuple[int, Sentence]],
+    cosines: np.ndarray,
+    query_terms: set[str],
+    analyzer: Analyzer,
+    lexical_weight: float = 0.3,
+) -> list[Candidate]:
+    """Sentences ranked by cosine to the question plus the share of its terms they hold."""
+    scored = [
+        Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer),
+                  float(c))
+        for (i, s), c in zip(items, cosines, strict=True)
+    ]
+    return sorted(scored, key=lambda c: -c.score)
+
+
+def compose_answer(candidates: Sequence[Candidate], passage_texts: dict[int, str],
+                   max_chars: int = MAX_ANSWER_CHARS) -> tuple[str, Candidate] | None:
+    """The best sentence, plus the sentence that follows it when both fit in `max_chars`."""
+    if not candidates:
+        return None
+    best = candidates[0]
+    text = best.sentence.text
+    if len(text) > max_chars:
+        text = text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+        return text, best
+    following = [s for s in split_sentences(passage_texts[best.passage_index])
+                 if s.start >= best.sentence.end]
+    if following and len(text) < 160 and len(text) + 1 + len(following[0].text) <= max_chars:
+        text = f"{text} {following[0].text}"
+    return text, best

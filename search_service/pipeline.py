@@ -1,0 +1,134 @@
+"""One search request from query text to the response body: retrieval, quoting, confidence."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.sentences import Sentence
+from search_service.answer import Candidate, compose_answer, highlight, score_sentences
+from search_service.retrieval import Filters, ResourceHit, Searcher
+from search_service.schemas import (
+    AnswerOut,
+    PassageOut,
+    ResourceOut,
+    ResultOut,
+    Scores,
+    SearchResponse,
+    SourceOut,
+)
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Calibrated on the dev split with `python -m eval calibrate` (see eval/README.md)."""
+
+    # Cosine between the question and the best sentence of the top passages, minus its
+    # cosine to the closest out-of-scope reference question (search_service/data/).
+    confidence_threshold: float = -0.013
+    answer_passages: int = 3
+
+
+def resource_out(r: dict) -> ResourceOut:
+    return ResourceOut(
+        id=r["id"], title=r["title"], kind=r["kind"], date=r["date"],
+        keywords=r.get("keywords", []), private=r["private"], source=SourceOut(**r["source"]),
+        level=r.get("level"), parent=r.get("parent"), fiche_number=r.get("fiche_number"),
+        same_as=r.get("same_as", []),
+    )
+
+
+def detect_language(text: str) -> str | None:
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0
+    try:
+        return detect(text)
+    except LangDetectException:
+        return None
+
+
+@dataclass
+class Quoting:
+    """What sentence scoring decided: highlighted spans, the answer, the confidence signal."""
+
+    spans: dict[int, tuple[int, int]]
+    answer: Candidate | None
+    best_cosine: float
+
+
+def quote(searcher: Searcher, hits: list[ResourceHit], texts: dict[int, str],
+          qvec: np.ndarray, terms: set[str], config: AnswerConfig) -> Quoting:
+    """Score the sentences of the answer passages and of the hits found by meaning only."""
+    semantic_only = [p.index for h in hits for p in h.passages
+                     if not terms & set(searcher.analyzer.tokens(texts[p.index]))]
+    answer_idx = [p.index for h in hits[:2] for p in h.passages][: config.answer_passages]
+    items: list[tuple[int, Sentence]] = []
+    cosines: list[np.ndarray] = []
+    for i in dict.fromkeys(answer_idx + semantic_only):
+        sentences, sims = searcher.sentences(i, qvec)
+        items.extend((i, s) for s in sentences)
+        cosines.append(sims)
+    ranked = score_sentences(items, np.concatenate(cosines) if cosines else np.zeros(0),
+                             terms, searcher.analyzer)
+    spans: dict[int, tuple[int, int]] = {}
+    for cand in ranked:
+        if cand.passage_index in semantic_only and cand.passage_index not in spans:
+            spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
+    in_answer = [c for c in ranked if c.passage_index in answer_idx]
+    best_cosine = max((c.cosine for c in in_answer), default=-1.0)
+    return Quoting(spans, in_answer[0] if in_answer else None, best_cosine)
+
+
+def run_search(searcher: Searcher, query: str, *, k: int = 10,
+               filters: Filters | None = None, mode: str = "hybrid",
+               config: AnswerConfig | None = None) -> SearchResponse:
+    started = time.perf_counter()
+    config = config or AnswerConfig()
+    qvec = searcher.embedder.encode_query(query) if mode != "bm25" else None
+    hits = searcher.search(query, k=k, filters=filters, mode=mode, query_vector=qvec)
+    terms = set(searcher.analyzer.tokens(query))
+    texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
+    spans: dict[int, tuple[int, int]] = {}
+    confident, answer, confidence = bool(hits), None, 1.0 if hits else -1.0
+    if qvec is not None and hits:
+        quoting = quote(searcher, hits, texts, qvec, terms, config)
+        spans = quoting.spans
+        confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
+        confident = confidence >= config.confidence_threshold
+        if confident and quoting.answer is not None:
+            answer = _answer(searcher, quoting, texts)
+    results = [_result(searcher, h, texts, terms, spans) for h in hits]
+    took = (time.perf_counter() - started) * 1000
+    return SearchResponse(query=query, language=detect_language(query), confident=confident,
+                          confidence=round(confidence, 4), took_ms=round(took, 1),
+                          answer=answer, results=results)
+
+
+def _answer(searcher: Searcher, quoting: Quoting, texts: dict[int, str]) -> AnswerOut | None:
+    assert quoting.answer is not None
+    composed = compose_answer([quoting.answer], texts)
+    if composed is None:
+        return None
+    text, cand = composed
+    passage = searcher.data.passages[cand.passage_index]
+    return AnswerOut(text=text, resource_id=passage["resource_id"], passage_id=passage["id"],
+                     score=round(cand.score, 4))
+
+
+def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],
+            spans: dict[int, tuple[int, int]]) -> ResultOut:
+    passages = []
+    for p in hit.passages:
+        row = searcher.data.passages[p.index]
+        passages.append(PassageOut(
+            id=row["id"], text=row["text"],
+            highlight=highlight(texts[p.index], terms, searcher.analyzer, spans.get(p.index)),
+            section=row.get("section"), score=round(p.score, 4),
+            source=SourceOut(**row["source"]),
+        ))
+    return ResultOut(resource=resource_out(hit.resource), score=round(hit.score, 4),
+                     scores=Scores(dense=round(hit.dense, 4), lexical=round(hit.lexical, 4)),
+                     passages=passages)

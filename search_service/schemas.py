@@ -1,0 +1,86 @@
+"""The HTTP contract: what the widget, the evaluation and outside checks rely on."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SourceOut(BaseModel):
+    file: str
+    start_line: int = Field(description="1-based, inclusive")
+    end_line: int = Field(description="1-based, inclusive")
+
+
+class ResourceOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    date: str | None
+    keywords: list[str]
+    private: bool
+    source: SourceOut
+    level: str | None = None
+    parent: str | None = None
+    fiche_number: str | None = None
+    same_as: list[str] = []
+
+
+class PassageOut(BaseModel):
+    id: str = Field(description="63-bit id as a string, so JavaScript never rounds it")
+    text: str
+    highlight: str = Field(description="HTML-escaped text with <mark> around matches")
+    section: str | None
+    score: float
+    source: SourceOut
+
+
+class Scores(BaseModel):
+    dense: float = Field(description="cosine of the best passage (-1 when not retrieved)")
+    lexical: float = Field(description="BM25 of the best passage (0 when no term matched)")
+
+
+class ResultOut(BaseModel):
+    resource: ResourceOut
+    score: float
+    scores: Scores
+    passages: list[PassageOut]
+
+
+class AnswerOut(BaseModel):
+    text: str
+    resource_id: str
+    passage_id: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    language: str | None
+    confident: bool
+    confidence: float = Field(description="best answer sentence's cosine minus the closest "
+                              "out-of-scope reference question's; compared with the threshold")
+    took_ms: float
+    answer: AnswerOut | None
+    results: list[ResultOut]
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "query": "comment une collectivité soutient une épicerie solidaire",
+        "language": "fr", "confident": True, "confidence": 0.02, "took_ms": 48.2,
+        "answer": {"text": "…", "resource_id": "catalogue-section-epiceries-solidaires",
+                   "passage_id": "1234567890123456789", "score": 0.91},
+        "results": [],
+    }]}}
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    message: dict[str, str] = Field(description="the same message in French (fr) and English (en)")
+
+
+class ReadyOut(BaseModel):
+    status: str
+    resources: int
+    passages: int
+    model: str
+    built_at: str
+    version: str

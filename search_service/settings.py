@@ -1,0 +1,36 @@
+"""Service settings: one typed place, environment variables prefixed `RTES_`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RTES_")
+
+    index_dir: Path = Path("var/index")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Comma-separated bearer tokens that unlock private resources (members).
+    member_tokens: Annotated[list[str], NoDecode] = []
+    # Origins allowed to call the API from a browser (the widget on the RTES site).
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Calibrated on the dev split with `python -m eval calibrate`.
+    confidence_threshold: float = -0.013
+
+    @field_validator("member_tokens", "cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
