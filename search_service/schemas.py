@@ -84,3 +84,9 @@ class ReadyOut(BaseModel):
     model: str
     built_at: str
     version: str
+
+
+class ReloadOut(BaseModel):
+    reloaded: bool
+    version: str
+    error: str | None = None

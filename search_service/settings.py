@@ -18,12 +18,21 @@ class Settings(BaseSettings):
     port: int = 8000
     # Comma-separated bearer tokens that unlock private resources (members).
     member_tokens: Annotated[list[str], NoDecode] = []
+    # Comma-separated bearer tokens allowed to call POST /admin/reload.
+    admin_tokens: Annotated[list[str], NoDecode] = []
     # Origins allowed to call the API from a browser (the widget on the RTES site).
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Per-client limit on /api/search (`limits` syntax), and client addresses exempt from it
+    # (the benchmark, `eval run --url` and the load run run from an allow-listed address).
+    rate_limit: str = "60/minute"
+    rate_limit_exempt: Annotated[list[str], NoDecode] = []
+    # Seconds between checks of the index's `current` link (0: only POST /admin/reload).
+    reload_interval: float = 5.0
     # Calibrated on the dev split with `python -m eval calibrate`.
     confidence_threshold: float = -0.013
 
-    @field_validator("member_tokens", "cors_origins", mode="before")
+    @field_validator("member_tokens", "admin_tokens", "cors_origins", "rate_limit_exempt",
+                     mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

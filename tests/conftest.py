@@ -54,3 +54,62 @@ def searcher(seed_index: Path, embedder):
     from search_service.loading import load_searcher
 
     return load_searcher(seed_index, embedder=embedder)
+
+
+MEMBER_TOKEN = "jeton-membre-de-test"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180.0):
+    """`python -m search_service` as a real process on a free port; returns (process, url)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    # Test servers exempt loopback from the rate limit, as the benchmark and load run do.
+    full_env = {**os.environ, "RTES_MEMBER_TOKENS": MEMBER_TOKEN,
+                "RTES_RATE_LIMIT_EXEMPT": "127.0.0.1", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search_service", "--index", str(index_dir),
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stdout.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"server on {url} not ready after {timeout:.0f}s")
+
+
+def stop_server(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except Exception:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_index: Path):
+    """The real service (uvicorn, its own process) on the seed index, for the session."""
+    process, url = start_server(seed_index)
+    yield url
+    stop_server(process)

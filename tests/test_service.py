@@ -21,7 +21,8 @@ PRIVATE_IDS = {
 
 @pytest.fixture(scope="module")
 def client(searcher, seed_index):
-    settings = Settings(index_dir=seed_index, member_tokens=[TOKEN, "autre-jeton"])
+    settings = Settings(index_dir=seed_index, member_tokens=[TOKEN, "autre-jeton"],
+                        rate_limit_exempt=["testclient"], reload_interval=0)
     with TestClient(create_app(settings, searcher=searcher)) as c:
         yield c
 

@@ -1,0 +1,127 @@
+"""The HTTP routes: search, resources, health, and the admin reload."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+
+from indexer.documents import KINDS
+from search_service.errors import ApiError
+from search_service.pipeline import AnswerConfig, resource_out, run_search
+from search_service.retrieval import Filters, Searcher
+from search_service.schemas import ErrorOut, ReadyOut, ReloadOut, ResourceOut, SearchResponse
+from search_service.security import bearer, token_matches
+
+MAX_QUERY_CHARS = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+router = APIRouter()
+
+
+def get_searcher(request: Request) -> Searcher:
+    reloader = getattr(request.app.state, "reloader", None)
+    if reloader is None:
+        raise ApiError(503, "L'index n'est pas chargé.", "The index is not loaded.")
+    return reloader.searcher
+
+
+def is_member(request: Request,
+              authorization: Annotated[str | None, Header()] = None) -> bool:
+    """True with a valid member token, False without one; a wrong token is a 401."""
+    token = bearer(authorization)
+    if token is None:
+        return False
+    if not token_matches(token, request.app.state.settings.member_tokens):
+        raise ApiError(401, "Jeton de membre invalide.", "Invalid member token.")
+    return True
+
+
+def rate_limited(request: Request) -> None:
+    client = request.client.host if request.client else "unknown"
+    request.app.state.rate_limit.check(client)
+
+
+SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+MemberDep = Annotated[bool, Depends(is_member)]
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=ReadyOut)
+def readyz(searcher: SearcherDep) -> ReadyOut:
+    """Readiness: the index is loaded. Counts are public ones only."""
+    public = {r["id"] for r in searcher.data.resources if not r["private"]}
+    passages = sum(p["resource_id"] in public for p in searcher.data.passages)
+    manifest = searcher.data.manifest
+    return ReadyOut(status="ready", resources=len(public), passages=passages,
+                    model=manifest["model"]["spec"], built_at=manifest["built_at"],
+                    version=searcher.data.path.name)
+
+
+def clean_query(q: str) -> str:
+    """Control characters dropped, blanks trimmed; then 1 to 500 characters or a 422."""
+    query = " ".join(_CONTROL.sub(" ", q).split())
+    if not query or len(query) > MAX_QUERY_CHARS:
+        raise ApiError(422, "La question doit faire entre 1 et 500 caractères.",
+                       "The query must be 1 to 500 characters long.")
+    return query
+
+
+@router.get("/api/search", response_model=SearchResponse, dependencies=[Depends(rate_limited)],
+            responses={422: {"model": ErrorOut}, 401: {"model": ErrorOut},
+                       429: {"model": ErrorOut}})
+def search(
+    request: Request,
+    searcher: SearcherDep,
+    member: MemberDep,
+    q: Annotated[str, Query(description="la question, 1 à 500 caractères",
+                            examples=["comment une collectivité soutient une épicerie "
+                                      "solidaire"])],
+    k: Annotated[int, Query(ge=1, le=50, description="nombre de ressources")] = 10,
+    kind: Annotated[list[str] | None, Query(description="filtre de type (répétable)")] = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    mode: Annotated[str, Query(pattern="^(hybrid|dense|bm25)$")] = "hybrid",
+) -> SearchResponse:
+    """Search the resources; private ones only with a member token."""
+    query = clean_query(q)
+    unknown = sorted(set(kind or ()) - set(KINDS))
+    if unknown:
+        bad, known = ", ".join(unknown)[:200], ", ".join(KINDS)
+        raise ApiError(422, f"Type inconnu : {bad} (types : {known}).",
+                       f"Unknown kind: {bad} (kinds: {known}).")
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise ApiError(422, "year_from doit être inférieur ou égal à year_to.",
+                       "year_from must not be after year_to.")
+    filters = Filters(kinds=tuple(kind or ()), year_from=year_from, year_to=year_to,
+                      member=member)
+    threshold = request.app.state.settings.confidence_threshold
+    return run_search(searcher, query, k=k, filters=filters, mode=mode,
+                      config=AnswerConfig(confidence_threshold=threshold))
+
+
+@router.get("/api/resources/{resource_id}", response_model=ResourceOut,
+            responses={404: {"model": ErrorOut}})
+def resource(resource_id: str, searcher: SearcherDep, member: MemberDep) -> ResourceOut:
+    """One resource's metadata; a private one is a 404 without a member token."""
+    found = searcher.resources.get(resource_id)
+    if found is None or (found["private"] and not member):
+        raise ApiError(404, "Ressource introuvable.", "Resource not found.")
+    return resource_out(found)
+
+
+@router.post("/admin/reload", response_model=ReloadOut, include_in_schema=False)
+def reload(request: Request,
+           authorization: Annotated[str | None, Header()] = None) -> ReloadOut:
+    """Load the version `current` points to now (the watcher also does it by itself)."""
+    token = bearer(authorization)
+    if not token or not token_matches(token, request.app.state.settings.admin_tokens):
+        raise ApiError(401, "Jeton d'administration requis.", "Admin token required.")
+    result = request.app.state.reloader.check(force=True)
+    return ReloadOut(reloaded=result.reloaded, version=result.version, error=result.error)
