@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A sentence runs to its end mark (closing quotes kept) or to the end of a line.
-_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+[»\")]*|$)", re.UNICODE | re.MULTILINE)
+# A sentence ends at an end mark (closing quotes kept) followed by a blank, or at a line end;
+# « habitant.e.s » and « 1.5 » do not end one.
+_SENTENCE = re.compile(r".+?(?:[.!?…]+[»\")]*(?=\s)|$)", re.UNICODE | re.MULTILINE)
 MIN_CHARS = 12
 
 

@@ -72,23 +72,27 @@ def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: fl
     import os
     import subprocess
     import sys
+    import tempfile
     import time
     import urllib.request
 
     port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server process
     # Test servers exempt loopback from the rate limit, as the benchmark and load run do.
     full_env = {**os.environ, "RTES_MEMBER_TOKENS": MEMBER_TOKEN,
                 "RTES_RATE_LIMIT_EXEMPT": "127.0.0.1", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "search_service", "--index", str(index_dir),
          "--host", "127.0.0.1", "--port", str(port)],
-        env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # To a file, not a pipe: an unread pipe fills up with access logs and stalls the server.
+        env=full_env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stdout.read()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"server exited: {log.read()[-2000:].decode(errors='replace')}")
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
                 if response.status == 200:
