@@ -53,17 +53,44 @@ class Candidate:
     cosine: float
 
 
+# What a question asks for, and what a sentence holding that looks like.
+_MONTHS = (r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
+           r"décembre")
+ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\b(combien|quel(le)?s? (est le |sont les )?(nombre|montant|budget|taux|part)"
+                r"|how (many|much)|cu[aá]nt[oa]s?)\b", re.I),
+     re.compile(r"\d")),
+    (re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|when)\b", re.I),
+     re.compile(rf"\b((19|20)\d\d|\d{{1,2}} ({_MONTHS}))\b", re.I)),
+    (re.compile(r"\b(qui|quel(le)? (sociologue|présidente?|élue?|directeur|directrice|"
+                r"personne|chercheur|chercheuse|intervenante?)|who)\b", re.I),
+     re.compile(r"\b[A-ZÉ][a-zéèëï-]+ [A-ZÉ][a-zéèëïA-Z-]+")),
+    (re.compile(r"\b(où|dans quelle (ville|commune)|quelle ville|where|d[oó]nde)\b", re.I),
+     re.compile(r"\b(à|a|au|en|dans) [A-ZÉ]")),
+)
+
+
+def answer_type_bonus(question: str, sentence: str, weight: float = 0.06) -> float:
+    """A small bonus when the sentence holds the kind of thing the question asks for."""
+    for asks, holds in ANSWER_TYPES:
+        if asks.search(question):
+            return weight if holds.search(sentence) else 0.0
+    return 0.0
+
+
 def score_sentences(
     items: Sequence[tuple[int, Sentence]],
     cosines: np.ndarray,
     query_terms: set[str],
     analyzer: Analyzer,
+    question: str = "",
     lexical_weight: float = 0.3,
 ) -> list[Candidate]:
-    """Sentences ranked by cosine to the question plus the share of its terms they hold."""
+    """Sentences ranked by cosine to the question, the share of its terms they hold, and
+    whether they hold the kind of answer it asks for."""
     scored = [
-        Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer),
-                  float(c))
+        Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer)
+                  + answer_type_bonus(question, s.text), float(c))
         for (i, s), c in zip(items, cosines, strict=True)
     ]
     return sorted(scored, key=lambda c: -c.score)

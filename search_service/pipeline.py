@@ -59,7 +59,7 @@ class Quoting:
     best_cosine: float
 
 
-def quote(searcher: Searcher, hits: list[ResourceHit], texts: dict[int, str],
+def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dict[int, str],
           qvec: np.ndarray, terms: set[str], config: AnswerConfig) -> Quoting:
     """Score the sentences of the answer passages and of the hits found by meaning only."""
     semantic_only = [p.index for h in hits for p in h.passages
@@ -72,7 +72,7 @@ def quote(searcher: Searcher, hits: list[ResourceHit], texts: dict[int, str],
         items.extend((i, s) for s in sentences)
         cosines.append(sims)
     ranked = score_sentences(items, np.concatenate(cosines) if cosines else np.zeros(0),
-                             terms, searcher.analyzer)
+                             terms, searcher.analyzer, question)
     spans: dict[int, tuple[int, int]] = {}
     for cand in ranked:
         if cand.passage_index in semantic_only and cand.passage_index not in spans:
@@ -94,7 +94,7 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     spans: dict[int, tuple[int, int]] = {}
     confident, answer, confidence = bool(hits), None, 1.0 if hits else -1.0
     if qvec is not None and hits:
-        quoting = quote(searcher, hits, texts, qvec, terms, config)
+        quoting = quote(searcher, query, hits, texts, qvec, terms, config)
         spans = quoting.spans
         confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
         confident = confidence >= config.confidence_threshold

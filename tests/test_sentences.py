@@ -21,3 +21,4 @@ def test_closing_quotes_stay_with_their_sentence():
     text = "Elle a dit « nous venons ». Puis elle est partie ailleurs."
     assert [s.text for s in split_sentences(text)] == [
         "Elle a dit « nous venons ».", "Puis elle est partie ailleurs."]
+

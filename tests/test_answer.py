@@ -1,0 +1,33 @@
+"""Quoting helpers: highlights are escaped first, answers keep to 400 characters."""
+
+from indexer.lexical import Analyzer
+from indexer.sentences import split_sentences
+from search_service.answer import Candidate, answer_type_bonus, compose_answer, highlight
+
+
+def test_highlight_escapes_then_marks():
+    a = Analyzer()
+    text = "L’épicerie <b>solidaire</b> & les événements"
+    out = highlight(text, set(a.tokens("epiceries evenement")), a)
+    assert out == ("L’<mark>épicerie</mark> &lt;b&gt;solidaire&lt;/b&gt; &amp; les "
+                   "<mark>événements</mark>")
+    assert highlight("<img src=x>", set(), a, span=(0, 4)) == "<mark>&lt;img</mark> src=x&gt;"
+
+
+def test_answer_type_bonus():
+    assert answer_type_bonus("Combien d'habitants ?", "Elle compte 32 000 habitants.") > 0
+    assert answer_type_bonus("Combien d'habitants ?", "Une ville sans chiffre.") == 0
+    assert answer_type_bonus("Quand a eu lieu la conférence ?", "Le 2 mars 2023, à Paris.") > 0
+    assert answer_type_bonus("Quel sociologue a mené l'étude ?", "Abou Ndiaye, sociologue") > 0
+    assert answer_type_bonus("des activités physiques pour tous", "Le 2 mars 2023.") == 0
+
+
+def test_answer_adds_the_next_sentence_within_400_chars():
+    text = "Le garage est basé à Lons. Il loue des voitures aux demandeurs d'emploi. " + "x" * 500
+    first = split_sentences(text)[0]
+    answer, cand = compose_answer([Candidate(0, first, 1.0, 0.9)], {0: text})
+    assert answer == "Le garage est basé à Lons. Il loue des voitures aux demandeurs d'emploi."
+    long = "Mot " * 200 + "fin."
+    sentence = split_sentences(long)[0]
+    answer, _ = compose_answer([Candidate(0, sentence, 1.0, 0.9)], {0: long})
+    assert len(answer) <= 400 and answer.endswith("…")
