@@ -1,10 +1,18 @@
-"""`python -m eval run --index DIR [--mode M] [--split S] [--url URL]`: retrieval quality."""
+"""`python -m eval run|calibrate|report|bench`: retrieval quality, its report, its speed.
+
+- `run --index DIR [--mode M] [--split S] [--url URL]`: print the metrics tables;
+- `calibrate --index DIR`: choose the confidence threshold;
+- `report --index DIR [--out-dir D]`: write eval/report.md and its plots;
+- `bench [--sizes ...] [--json PATH]`: build, latency, concurrency, memory and FAISS scale.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+import time
 from pathlib import Path
 
 from eval.data import QuestionSetError, default_eval_dir, load_question_set
@@ -81,6 +89,33 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from eval.report import write_report
+    from search_service.loading import load_searcher
+
+    started = time.perf_counter()
+    files = write_report(load_searcher(args.index), load_question_set(args.eval_dir),
+                         args.out_dir, command=args.command_line)
+    print(f"wrote {files.report} and {', '.join(p.name for p in files.plots)} "
+          f"in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import bench_options, format_bench, run_bench, write_json
+
+    try:
+        results = run_bench(bench_options(args), log=lambda line: print(line, file=sys.stderr))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_bench(results))
+    if args.json:
+        write_json(results, args.json)
+        print(f"\nwrote {args.json}")
+    return 0 if results.get("ok", True) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,11 +136,70 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest share of answerable questions that may be flagged")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_calibrate)
+    p = sub.add_parser("report", help="write eval/report.md and its plots (PNG)")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--out-dir", type=Path, default=default_eval_dir(),
+                   help="where report.md and the PNGs go (default: the eval package)")
+    p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    p.set_defaults(func=cmd_report)
+    from eval.bench import add_bench_arguments
+
+    p = sub.add_parser("bench", help="speed and scale benchmark (build, HTTP latency, "
+                       "concurrency, memory, FAISS at 10k-1M passages)",
+                       description=BENCH_DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("load", help="16 clients while the index is rebuilt and swapped",
+                       description="Load run on loopback: a real server (started with "
+                       "RTES_RATE_LIMIT_EXEMPT=127.0.0.1 so the clients are allow-listed from "
+                       "the rate limit), N clients looping over the questions, while the index "
+                       "is rebuilt with `python -m indexer build` and hot-swapped SWAPS times.")
+    p.add_argument("--index", type=Path, required=True,
+                   help="index directory to serve and rebuild (built first if absent)")
+    p.add_argument("--seeds", type=Path, default=Path("seeds"))
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--swaps", type=int, default=2)
+    p.add_argument("--settle", type=float, default=15.0,
+                   help="seconds of load before, between and after the swaps")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    p.set_defaults(func=cmd_load)
     return parser
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from eval.load import print_load, run_load
+
+    if not (args.index / "current").exists():
+        subprocess.run([sys.executable, "-m", "indexer", "build", str(args.seeds), "--out",
+                        str(args.index), "--quiet"], check=True)
+    queries = [q.text for q in load_question_set(args.eval_dir).queries]
+    report = run_load(args.index, args.seeds, queries, port=args.port, clients=args.clients,
+                      swaps=args.swaps, settle=args.settle)
+    print_load(report, args.clients)
+    return 1 if any(not s.ok for s in report.samples) else 0
+
+
+BENCH_DESCRIPTION = """\
+Speed and scale benchmark. Builds the seed index into a temporary directory, starts the
+real server (`python -m search_service`) on loopback as a subprocess, and measures build
+throughput, single-query latency, latency and throughput under concurrency, and the
+server's resident memory, each beside its floor (the model or FAISS alone); then times
+FAISS flat vs HNSW on synthetic corpora.
+
+The server is started with RTES_RATE_LIMIT_EXEMPT=127.0.0.1 in its environment so that
+the per-client rate limit on /api/search does not throttle the benchmark's own requests
+(run any other load test against the service with its client allow-listed the same way).
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.command_line = "python -m eval " + shlex.join(argv)
     if args.command == "run" and not (args.index or args.url):
         print("error: give --index DIR (in-process) or --url URL", file=sys.stderr)
         return 2
