@@ -95,6 +95,8 @@ class Searcher:
         years = [(self.resources[r]["date"] or "")[:4] for r in rids]
         self._year = np.array([int(y) if y.isdigit() else -1 for y in years])
         self._id_to_index = {int(p["id"]): i for i, p in enumerate(data.passages)}
+        self._ids = np.array([int(p["id"]) for p in data.passages], dtype=np.int64)
+        self._selectors: dict[bytes, tuple[int, Any]] = {}
         self.out_of_scope = np.zeros((0, embedder.dimension), dtype=np.float32)
         self._sentences_of: list[list[int]] = [[] for _ in data.passages]
         for row_index, row in enumerate(data.sentences):
@@ -139,17 +141,36 @@ class Searcher:
             mask &= (self._year >= 0) & (self._year <= filters.year_to)
         return mask
 
+    def _selection(self, mask: np.ndarray) -> tuple[int, Any]:
+        """How many passages are allowed, and a FAISS selector for them (None: all).
+
+        Cached per distinct mask (public, member, each filter combination), so a query does
+        no per-passage Python work before the FAISS search.
+        """
+        import faiss
+
+        if mask.all():
+            return self.size, None
+        key = mask.tobytes()
+        cached = self._selectors.get(key)
+        if cached is None:
+            ids = self._ids[mask]
+            cached = (len(ids), faiss.IDSelectorBatch(ids) if len(ids) else None)
+            if len(self._selectors) >= 256:
+                self._selectors.pop(next(iter(self._selectors)))
+            self._selectors[key] = cached
+        return cached
+
     def dense_scores(self, query_vector: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Cosine of every allowed passage among FAISS's top candidates; -1 elsewhere."""
         import faiss
 
         scores = np.full(self.size, -1.0, dtype=np.float32)
-        allowed_ids = np.array([int(self.data.passages[i]["id"]) for i in np.flatnonzero(mask)],
-                               dtype=np.int64)
-        if not len(allowed_ids):
+        allowed, selector = self._selection(mask)
+        if not allowed:
             return scores
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
-        k = min(len(allowed_ids), max(self.config.candidates, 1))
+        params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        k = min(allowed, max(self.config.candidates, 1))
         sims, ids = self.data.faiss_index.search(query_vector.reshape(1, -1), k, params=params)
         for sim, pid in zip(sims[0], ids[0], strict=True):
             if pid >= 0:

@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from search_service.pipeline import CONFIDENCE_THRESHOLD
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RTES_")
@@ -28,8 +30,7 @@ class Settings(BaseSettings):
     rate_limit_exempt: Annotated[list[str], NoDecode] = []
     # Seconds between checks of the index's `current` link (0: only POST /admin/reload).
     reload_interval: float = 5.0
-    # Calibrated on the dev split with `python -m eval calibrate`.
-    confidence_threshold: float = -0.013
+    confidence_threshold: float = CONFIDENCE_THRESHOLD
 
     @field_validator("member_tokens", "admin_tokens", "cors_origins", "rate_limit_exempt",
                      mode="before")
