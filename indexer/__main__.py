@@ -17,22 +17,23 @@ from indexer.parse import parse_seeds
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     result = parse_seeds(args.seeds_dir, skip_invalid=args.skip_invalid)
-    kinds: Counter[str] = Counter()
+    groups: dict[str, Counter[str]] = {"website": Counter(), "page": Counter(),
+                                       "catalogue": Counter()}
     passages_total = 0
     print(f"{'id':<72} {'kind':<10} {'private':<7} {'date':<7} {'passages':>8}  title")
     for res in result.resources:
         n = len(chunk_resource(res))
         passages_total += n
-        label = res.kind if res.level in (None, "fiche") else f"{res.kind}:{res.level}"
-        kinds[label] += 1
+        groups[result.formats[res.source.file]][res.level or res.kind] += 1
         print(f"{res.id:<72} {res.kind:<10} {'yes' if res.private else 'no':<7} "
               f"{res.date or '-':<7} {n:>8}  {res.title}")
-    print()
-    print("Summary per kind:")
-    for kind, count in sorted(kinds.items()):
-        print(f"  {kind:<20} {count:>4}")
+    print("\nSummary:")
+    labels = {"website": "website resources", "page": "single pages", "catalogue": "catalogue"}
+    for name, counts in groups.items():
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        print(f"  {labels[name]:<18} {sum(counts.values()):>4}  ({detail})")
     private = sum(r.private for r in result.resources)
-    print(f"  {'total':<20} {len(result.resources):>4}  ({private} private, "
+    print(f"  {'total':<18} {len(result.resources):>4}  ({private} private, "
           f"{passages_total} passages)")
     for skipped in result.skipped:
         print(f"skipped: {skipped}", file=sys.stderr)

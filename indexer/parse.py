@@ -27,6 +27,8 @@ _METADATA = re.compile(r"^\s*Type\s+de\s+ressource\s*$", re.MULTILINE)
 class ParseResult:
     resources: list[Resource]
     skipped: list[SeedFileError] = field(default_factory=list)
+    # Export format of each file read: "website", "catalogue" or "page".
+    formats: dict[str, str] = field(default_factory=dict)
 
 
 def read_seed(path: Path) -> str:
@@ -47,13 +49,20 @@ def read_seed(path: Path) -> str:
         ) from exc
 
 
+def detect_format(text: str) -> str:
+    if _METADATA.search(text):
+        return "website"
+    if _CHAPTER.search(text):
+        return "catalogue"
+    return "page"
+
+
+PARSERS = {"website": parse_website, "catalogue": parse_catalogue, "page": parse_page}
+
+
 def parse_text(file_name: str, text: str) -> list[Resource]:
     """Resources of one export, by its detected format."""
-    if _METADATA.search(text):
-        return parse_website(file_name, text)
-    if _CHAPTER.search(text):
-        return parse_catalogue(file_name, text)
-    return parse_page(file_name, text)
+    return PARSERS[detect_format(text)](file_name, text)
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
@@ -69,13 +78,16 @@ def parse_seeds(seeds_dir: Path, *, skip_invalid: bool = False) -> ParseResult:
     """Every resource of every export in `seeds_dir`, duplicates merged, links resolved."""
     resources: list[Resource] = []
     skipped: list[SeedFileError] = []
+    formats: dict[str, str] = {}
     for path in seed_files(seeds_dir):
         try:
-            resources.extend(parse_text(path.name, read_seed(path)))
+            text = read_seed(path)
+            formats[path.name] = detect_format(text)
+            resources.extend(PARSERS[formats[path.name]](path.name, text))
         except SeedFileError as exc:
             if not skip_invalid:
                 raise
             log.warning("skipped %s", exc)
             skipped.append(exc)
     resources = link_same_as(merge_duplicates(resources))
-    return ParseResult(resources=resources, skipped=skipped)
+    return ParseResult(resources=resources, skipped=skipped, formats=formats)

@@ -12,8 +12,10 @@ from indexer.parse import parse_seeds
 def test_summary_on_seeds(seeds_dir, capsys):
     assert main(["parse", str(seeds_dir)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"catalogue:chapter\s+5\n", out)
-    assert re.search(r"catalogue:section\s+20\n", out)
+    assert re.search(r"website resources\s+29  \(article 4, conference 13, event 2, fiche 8, "
+                     r"newsletter 2\)", out)
+    assert re.search(r"single pages\s+1  \(event 1\)", out)
+    assert re.search(r"catalogue\s+33  \(chapter 5, fiche 8, section 20\)", out)
     assert re.search(r"total\s+63  \(3 private", out)
     result = parse_seeds(seeds_dir)
     website = [r for r in result.resources if r.kind != "catalogue" and r.level is None]
