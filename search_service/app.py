@@ -57,12 +57,12 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def demo() -> FileResponse:
         """The demo page: the widget embedded as the RTES site would."""
         return FileResponse(STATIC_DIR / "index.html")
 
-    @app.get("/widget.js", include_in_schema=False)
+    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     def widget() -> FileResponse:
         return FileResponse(STATIC_DIR / "widget.js", media_type="text/javascript")
 

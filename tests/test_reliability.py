@@ -211,6 +211,7 @@ def test_security_headers_on_page_and_widget(live_index, app_for):
         assert "default-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["x-content-type-options"] == "nosniff"
         assert page.headers["x-frame-options"] == "DENY"
+        assert client.head("/").status_code == 200
         script = client.get("/widget.js")
         assert script.headers["x-content-type-options"] == "nosniff"
         assert script.headers["cross-origin-resource-policy"] == "cross-origin"
