@@ -31,6 +31,7 @@ class AnswerConfig:
 
     confidence_threshold: float = CONFIDENCE_THRESHOLD
     answer_passages: int = 3
+    answer_results: int = 2
 
 
 def resource_out(r: dict) -> ResourceOut:
@@ -66,7 +67,8 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
     """Score the sentences of the answer passages and of the hits found by meaning only."""
     semantic_only = [p.index for h in hits for p in h.passages
                      if not terms & set(searcher.analyzer.tokens(texts[p.index]))]
-    answer_idx = [p.index for h in hits[:2] for p in h.passages][: config.answer_passages]
+    answer_idx = [p.index for h in hits[: config.answer_results]
+                  for p in h.passages][: config.answer_passages]
     items: list[tuple[int, Sentence]] = []
     cosines: list[np.ndarray] = []
     for i in dict.fromkeys(answer_idx + semantic_only):
