@@ -101,8 +101,7 @@ class Searcher:
         self._sentences_of: list[list[int]] = [[] for _ in data.passages]
         for row_index, row in enumerate(data.sentences):
             self._sentences_of[row["passage"]].append(row_index)
-        self._titles = {rid: set(analyzer.tokens(r["title"])) for rid, r in self.resources.items()}
-        self._title_df: Counter[str] = Counter(t for terms in self._titles.values() for t in terms)
+        self._names, self._fiches, self._passages_of = self._name_tables(analyzer)
 
     def set_out_of_scope(self, questions: Sequence[str]) -> None:
         """Reference questions the corpus does not answer; see `out_of_scope_similarity`."""
@@ -203,20 +202,40 @@ class Searcher:
                  + (1 - cfg.dense_weight) * _minmax(lexical, mask & (lexical > 0)))
         return np.where(dense_mask | (mask & (lexical > 0)), fused, -np.inf)
 
+    def _name_tables(self, analyzer: Analyzer
+                     ) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[int]]]:
+        """Rare title words (in at most 2 titles) and fiche numbers → resources; resource →
+        passages. Built once, so the name bonus costs a few look-ups per query."""
+        titles = {rid: set(analyzer.tokens(r["title"])) for rid, r in self.resources.items()}
+        df: Counter[str] = Counter(t for terms in titles.values() for t in terms)
+        names: dict[str, list[str]] = {}
+        for rid, terms in titles.items():
+            for term in terms:
+                if df[term] <= 2:
+                    names.setdefault(term, []).append(rid)
+        fiches: dict[str, list[str]] = {}
+        for rid, r in self.resources.items():
+            if r.get("fiche_number"):
+                fiches.setdefault(r["fiche_number"], []).append(rid)
+        passages: dict[str, list[int]] = {}
+        for i, rid in enumerate(self._passage_resource):
+            passages.setdefault(rid, []).append(i)
+        return names, fiches, passages
+
     def name_boost(self, query: str) -> np.ndarray:
         """Per passage: a bonus when the question names its resource (a rare title word, a
         fiche number), so an exact name is not outranked by a semantic near-miss."""
         terms = set(self.analyzer.tokens(query))
-        numbers = set(re.findall(r"\d+", query))
-        if not terms and not numbers:
-            return np.zeros(self.size, dtype=np.float32)
-        by_resource = {}
-        for rid, title in self._titles.items():
-            rare = [t for t in terms & title if self._title_df[t] <= 2]
-            share = len(rare) / len(terms) if terms else 0.0
-            fiche = self.resources[rid].get("fiche_number")
-            by_resource[rid] = share + (1.0 if fiche and fiche in numbers else 0.0)
-        boost = np.array([by_resource[r] for r in self._passage_resource], dtype=np.float32)
+        by_resource: Counter[str] = Counter()
+        for term in terms:
+            for rid in self._names.get(term, ()):
+                by_resource[rid] += 1 / len(terms)
+        for number in set(re.findall(r"\d+", query)):
+            for rid in self._fiches.get(number, ()):
+                by_resource[rid] += 1.0
+        boost = np.zeros(self.size, dtype=np.float32)
+        for rid, value in by_resource.items():
+            boost[self._passages_of[rid]] = value
         return self.config.name_boost * boost
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
