@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -37,9 +38,8 @@ def print_report(report: RunReport) -> None:
 def _private_ids(index: Path | None) -> set[str]:
     if index is None:
         return set()
-    import json
-
     from indexer.store import RESOURCES_FILE, resolve_version
+
     version = resolve_version(index)
     rows = [json.loads(line) for line in (version / RESOURCES_FILE).read_text().splitlines()]
     return {r["id"] for r in rows if r["private"]}
@@ -54,8 +54,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         backend = http_backend(args.url, token=token)
     else:
         from search_service.loading import load_searcher
+        from search_service.retrieval import RetrievalConfig
 
-        backend = in_process_backend(load_searcher(args.index), member=args.member)
+        # Defaults are the tuned ones; --fusion/--dense-weight compare alternatives on dev.
+        tuned = RetrievalConfig()
+        config = RetrievalConfig(fusion=args.fusion or tuned.fusion,
+                                 dense_weight=(tuned.dense_weight if args.dense_weight is None
+                                               else args.dense_weight))
+        backend = in_process_backend(load_searcher(args.index, config), member=args.member)
     private = _private_ids(args.index)
     for split in splits:
         for mode in modes:
@@ -127,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     p.add_argument("--member", action="store_true",
                    help="search as a member (over --url, the token is read from RTES_EVAL_TOKEN)")
+    p.add_argument("--fusion", choices=("weighted", "rrf"),
+                   help="in-process only: fusion to try instead of the tuned one")
+    p.add_argument("--dense-weight", type=float,
+                   help="in-process only: dense weight of the weighted fusion (tuned: 0.6)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("calibrate", help="choose the confidence threshold on a split")
@@ -162,7 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--swaps", type=int, default=2)
     p.add_argument("--settle", type=float, default=15.0,
                    help="seconds of load before, between and after the swaps")
-    p.add_argument("--port", type=int, default=8765)
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_load)
     return parser
@@ -177,8 +186,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         subprocess.run([sys.executable, "-m", "indexer", "build", str(args.seeds), "--out",
                         str(args.index), "--quiet"], check=True)
     queries = [q.text for q in load_question_set(args.eval_dir).queries]
-    report = run_load(args.index, args.seeds, queries, port=args.port, clients=args.clients,
-                      swaps=args.swaps, settle=args.settle)
+    report = run_load(args.index, args.seeds, queries, clients=args.clients, swaps=args.swaps,
+                      settle=args.settle)
     print_load(report, args.clients)
     return 1 if any(not s.ok for s in report.samples) else 0
 

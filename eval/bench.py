@@ -185,14 +185,16 @@ def _ready(host: str, port: int) -> bool:
 
 
 @contextmanager
-def running_server(index_dir: Path, log_path: Path, timeout: float = 180.0) -> Iterator[Server]:
+def running_server(index_dir: Path, log_path: Path, timeout: float = 180.0,
+                   env: dict[str, str] | None = None) -> Iterator[Server]:
     """`python -m search_service` on a free loopback port, rate-limit exempt; stopped after."""
     host, port = "127.0.0.1", free_port()
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "search_service", "--index", str(index_dir),
              "--host", host, "--port", str(port)],
-            env={**os.environ, **RATE_LIMIT_ENV}, stdout=log_file, stderr=subprocess.STDOUT)
+            env={**os.environ, **RATE_LIMIT_ENV, **(env or {})}, stdout=log_file,
+            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout
         while not _ready(host, port):

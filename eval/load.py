@@ -7,10 +7,10 @@ address (127.0.0.1) on the rate-limit allow-list, as the benchmark does.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -18,6 +18,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from eval.bench import running_server
 
 
 @dataclass
@@ -78,54 +80,35 @@ def _version(url: str) -> str:
         return json.load(r)["version"]
 
 
-def start_server(index: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "RTES_RATE_LIMIT_EXEMPT": "127.0.0.1", "RTES_RELOAD_INTERVAL": "1"}
-    return subprocess.Popen([sys.executable, "-m", "search_service", "--index", str(index),
-                             "--host", "127.0.0.1", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_ready(url: str, timeout: float = 180) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            return _version(url)
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
-
-
-def run_load(index: Path, seeds: Path, queries: list[str], *, port: int = 8765,
-             clients: int = 16, swaps: int = 2, settle: float = 15.0) -> LoadReport:
+def run_load(index: Path, seeds: Path, queries: list[str], *, clients: int = 16,
+             swaps: int = 2, settle: float = 15.0) -> LoadReport:
     """Clients run from start to end; each swap = a full rebuild then the server's reload."""
-    url = f"http://127.0.0.1:{port}"
-    server = start_server(index, port)
     samples: list[Sample] = []
     stop = threading.Event()
     report = LoadReport(samples)
-    try:
-        version = wait_ready(url)
+    with tempfile.TemporaryDirectory() as tmp, running_server(
+            index, Path(tmp) / "server.log", env={"RTES_RELOAD_INTERVAL": "1"}) as server:
+        url = f"http://{server.host}:{server.port}"
+        version = _version(url)
         threads = [threading.Thread(target=_client, args=(url, queries, stop, samples, i * 7))
                    for i in range(clients)]
         for t in threads:
             t.start()
-        time.sleep(settle)
-        for _ in range(swaps):
-            begin = time.monotonic()
-            subprocess.run([sys.executable, "-m", "indexer", "build", str(seeds), "--out",
-                            str(index), "--quiet"], check=True, capture_output=True)
-            while _version(url) == version:
-                time.sleep(0.2)
-            version = _version(url)
-            report.swaps.append((begin, time.monotonic() + 1.0, version))
+        try:
             time.sleep(settle)
-        stop.set()
-        for t in threads:
-            t.join()
-    finally:
-        stop.set()
-        server.terminate()
-        server.wait(timeout=30)
+            for _ in range(swaps):
+                begin = time.monotonic()
+                subprocess.run([sys.executable, "-m", "indexer", "build", str(seeds), "--out",
+                                str(index), "--quiet"], check=True, capture_output=True)
+                while _version(url) == version:
+                    time.sleep(0.2)
+                version = _version(url)
+                report.swaps.append((begin, time.monotonic() + 1.0, version))
+                time.sleep(settle)
+        finally:  # clients stop even when a rebuild fails
+            stop.set()
+            for t in threads:
+                t.join()
     return report
 
 
