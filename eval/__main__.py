@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from eval.data import QuestionSetError, default_eval_dir, load_question_set
+from eval.data import SPLITS, QuestionSetError, default_eval_dir, load_question_set
 from eval.metrics import format_table
 from eval.runner import RunReport, http_backend, in_process_backend, run_questions
 
@@ -29,7 +29,8 @@ def print_report(report: RunReport) -> None:
     print(format_table(report.rows))
     na = report.no_answer
     print(f"no-answer: precision {na['precision']:.3f} recall {na['recall']:.3f} "
-          f"({na['true_positives']}/{na['unanswerable']} flagged right, {na['flagged']} flagged)")
+          f"({na['true_positives']}/{na['unanswerable']} flagged right, {na['flagged']} flagged)"
+          f"; false abstention {na['false_abstention']:.3f}")
     print(f"answer-span containment: {report.containment:.3f}")
     leaks = sum(len(v) for v in report.leaks.values())
     print(f"private leaks: {leaks}" + (f" {report.leaks}" if leaks else ""))
@@ -48,7 +49,7 @@ def _private_ids(index: Path | None) -> set[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     qs = load_question_set(args.eval_dir)
     modes = MODES if args.mode == "all" else (args.mode,)
-    splits = ("dev", "test") if args.split == "all" else (args.split,)
+    splits = SPLITS if args.split == "all" else (args.split,)
     token = os.environ.get("RTES_EVAL_TOKEN") if args.member else None
     if args.url:
         backend = http_backend(args.url, token=token)
@@ -63,10 +64,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                else args.dense_weight))
         backend = in_process_backend(load_searcher(args.index, config), member=args.member)
     private = _private_ids(args.index)
+    reports = []
     for split in splits:
         for mode in modes:
-            print_report(run_questions(qs.split(split), backend, mode, split, private,
-                                       member=args.member))
+            reports.append(run_questions(qs.split(split), backend, mode, split, private,
+                                         member=args.member))
+            print_report(reports[-1])
+    if len(reports) > 1:
+        from eval.report import baseline_table
+
+        print("\n== summary (nDCG@10 per category) ==\n" + baseline_table(reports))
     return 0
 
 
@@ -130,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "list of private resources for leak checks)")
     p.add_argument("--url", help="score a live service instead (e.g. http://127.0.0.1:8000)")
     p.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
-    p.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    p.add_argument("--split", choices=(*SPLITS, "all"), default="dev",
+                   help="holdout is reported, never tuned on")
     p.add_argument("--member", action="store_true",
                    help="search as a member (over --url, the token is read from RTES_EVAL_TOKEN)")
     p.add_argument("--fusion", choices=("weighted", "rrf"),
@@ -141,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("calibrate", help="choose the confidence threshold on a split")
     p.add_argument("--index", type=Path, required=True)
+    # Never the holdout: it is written blind and must not choose anything.
     p.add_argument("--split", choices=("dev", "test"), default="dev")
     p.add_argument("--max-flagged", type=float, default=0.10,
                    help="largest share of answerable questions that may be flagged")

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CATEGORIES = ("paraphrase", "factual", "thematic", "keyword", "typo", "foreign", "no_answer")
-SPLITS = ("dev", "test")
+CATEGORIES = ("paraphrase", "factual", "thematic", "keyword", "typo", "foreign", "no_answer",
+              "member_only")
+# dev: tuning; test: reported; holdout: written blind, reported, never used to choose anything.
+SPLITS = ("dev", "test", "holdout")
+# Why a no_answer question has no answer: an ESS subject the corpus does not cover, or a
+# question outside the field altogether.
+SCOPES = ("ess", "outside")
 LANGS = ("fr", "en", "es")
 GRADES = (0, 1, 2)
 QUERIES_FILE = "queries.jsonl"
@@ -52,6 +57,12 @@ class Query:
     split: str
     lang: str
     answer: AnswerSpan | None = None
+    scope: str | None = None
+
+    @property
+    def member_only(self) -> bool:
+        """Answered by members-only resources alone: a no-answer for the public."""
+        return self.category == "member_only"
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class QuestionSet:
     qrels: dict[str, dict[str, int]]
 
     def split(self, name: str) -> QuestionSet:
-        """Only the queries of split `name` ('dev' or 'test'), with their qrels."""
+        """Only the queries of split `name` ('dev', 'test' or 'holdout'), with their qrels."""
         if name not in SPLITS:
             raise ValueError(f"unknown split {name!r}; expected one of {SPLITS}")
         queries = [q for q in self.queries if q.split == name]
@@ -147,6 +158,11 @@ def _parse_query(line: str) -> Query:
         raise ValueError(f"query {qid!r}: a no_answer query cannot have an answer span")
     if category == "foreign" and lang == "fr":
         raise ValueError(f"query {qid!r}: a foreign query must be in 'en' or 'es'")
+    scope = row.get("scope")
+    if category == "no_answer":
+        scope = _choice(row, "scope", SCOPES)
+    elif scope is not None:
+        raise ValueError(f"query {qid!r}: only a no_answer query has a 'scope'")
     return Query(
         id=qid,
         text=_text_field(row, "text"),
@@ -154,6 +170,7 @@ def _parse_query(line: str) -> Query:
         split=_choice(row, "split", SPLITS),
         lang=lang,
         answer=answer,
+        scope=scope,
     )
 
 

@@ -122,14 +122,18 @@ def no_answer_scores(confident: Mapping[str, bool], unanswerable: set[str]) -> d
     """How well `confident == False` flags the unanswerable queries (the positive class).
 
     precision = flagged ∩ unanswerable / flagged; recall = flagged ∩ unanswerable /
-    unanswerable (an unanswerable query absent from `confident` is a miss). A zero
-    denominator gives 0.0: flagging nothing earns no precision credit.
+    unanswerable (an unanswerable query absent from `confident` is a miss);
+    false_abstention = answerable flagged / answerable. A zero denominator gives 0.0:
+    flagging nothing earns no precision credit.
     """
     flagged = {qid for qid, sure in confident.items() if not sure}
     hits = len(flagged & unanswerable)
+    answerable = [qid for qid in confident if qid not in unanswerable]
+    wrongly = [qid for qid in answerable if qid in flagged]
     return {
         "precision": hits / len(flagged) if flagged else 0.0,
         "recall": hits / len(unanswerable) if unanswerable else 0.0,
+        "false_abstention": len(wrongly) / len(answerable) if answerable else 0.0,
         "flagged": len(flagged),
         "unanswerable": len(unanswerable),
         "true_positives": hits,

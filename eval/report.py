@@ -1,8 +1,9 @@
 """`python -m eval report`: the evaluation as a Markdown page with plots, for RTES to read.
 
-Every mode runs on both splits as the public sees them, and hybrid once more as a
+Every mode runs on the three splits as the public sees them, and hybrid once more as a
 member: the test numbers are the ones to quote, the dev numbers (what the settings were
-tuned on) sit beside them so an overfitted setting shows as a gap.
+tuned on) sit beside them so an overfitted setting shows as a gap, and the holdout (written
+blind, never used to choose anything) says whether the test figures generalise.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from eval.runner import RunReport, in_process_backend, run_questions, visible_qr
 REPORT_FILE = "report.md"
 NDCG_PLOT = "ndcg_by_category.png"
 CONFIDENCE_PLOT = "confidence.png"
-SPLITS = ("test", "dev")
+SPLITS = ("test", "holdout", "dev")
+SPLIT_ROLES = {"test": "reported, never tuned on",
+               "holdout": "written blind, reported, never used to choose anything",
+               "dev": "tuning split, for reference"}
 # (mode, member): every anonymous mode, then hybrid with a member token.
 RUNS = (("bm25", False), ("dense", False), ("hybrid", False), ("hybrid", True))
 PLOT_MODES = ("bm25", "dense", "hybrid")
@@ -44,8 +48,9 @@ def collect_runs(searcher: Any, qs: QuestionSet, splits: Sequence[str] = SPLITS
     private = {r["id"] for r in searcher.data.resources if r["private"]}
     backends = {False: in_process_backend(searcher),
                 True: in_process_backend(searcher, member=True)}
+    present = [s for s in splits if qs.split(s).queries]
     return [run_questions(qs.split(split), backends[member], mode, split, private, member=member)
-            for split in splits for mode, member in RUNS]
+            for split in present for mode, member in RUNS]
 
 
 def index_facts(searcher: Any, threshold: float) -> list[tuple[str, str]]:
@@ -107,12 +112,33 @@ def summary_rows(runs: Sequence[RunReport]) -> list[list[str]]:
         rows.append([run_label(run), *(_num(overall[m]) for m in METRICS), str(overall["n"]),
                      _num(na["precision"]), _num(na["recall"]),
                      f"{na['true_positives']}/{na['unanswerable']} ({na['flagged']})",
+                     _num(na["false_abstention"]),
                      _num(run.containment), _leaks(run)])
     return rows
 
 
 SUMMARY_HEADER = ("run", *METRICS, "n", "no-answer P", "no-answer R",
-                  "flagged right/unanswerable (flagged)", "span containment", "private leaks")
+                  "flagged right/unanswerable (flagged)", "false abstention", "span containment",
+                  "private leaks")
+
+
+BASELINE_CATEGORIES = ("paraphrase", "thematic", "factual", "keyword", "typo", "foreign")
+
+
+def baseline_table(runs: Sequence[RunReport]) -> str:
+    """One Markdown line per run: the figures the ranking and answer issues are measured by."""
+    header = ("split · run", "nDCG@10", "MRR@10", "R@10", *BASELINE_CATEGORIES, "span",
+              "NA P", "NA R", "false abst.", "n")
+    rows = []
+    for run in runs:
+        overall, na = run.rows["overall"], run.no_answer
+        per_cat = [_num(run.rows[c]["nDCG@10"]) if c in run.rows else "-"
+                   for c in BASELINE_CATEGORIES]
+        rows.append([f"{run.split} · {run_label(run)}", _num(overall["nDCG@10"]),
+                     _num(overall["MRR@10"]), _num(overall["Recall@10"]), *per_cat,
+                     _num(run.containment), _num(na["precision"]), _num(na["recall"]),
+                     _num(na["false_abstention"]), str(int(overall["n"]))])
+    return markdown_table(header, rows)
 
 
 def category_rows(runs: Sequence[RunReport], metric: str = "nDCG@10") -> list[list[str]]:
@@ -160,7 +186,7 @@ def render_report(runs: Sequence[RunReport], facts: Sequence[tuple[str, str]], c
     ]
     for split in dict.fromkeys(r.split for r in runs):
         in_split = [r for r in runs if r.split == split]
-        role = "reported, never tuned on" if split == "test" else "tuning split, for reference"
+        role = SPLIT_ROLES[split]
         out += ["", f"## Split `{split}` ({role})", "",
                 markdown_table(SUMMARY_HEADER, summary_rows(in_split)), "",
                 f"nDCG@10 per category ({split}):", "",

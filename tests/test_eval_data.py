@@ -29,7 +29,7 @@ def _queries() -> list[dict]:
         {"_id": "q002", "text": "économie solidaire et quartiers", "category": "thematic",
          "split": "test", "lang": "fr", "answer": None},
         {"_id": "q003", "text": "Quel temps fera-t-il demain ?", "category": "no_answer",
-         "split": "test", "lang": "fr", "answer": None},
+         "split": "test", "lang": "fr", "answer": None, "scope": "outside"},
         {"_id": "q004", "text": "social economy newsletter", "category": "foreign",
          "split": "dev", "lang": "en", "answer": None},
     ]
@@ -54,6 +54,7 @@ def test_load_small_set(tmp_path):
         lang="fr", answer=AnswerSpan(text="Mars 2022", file="000_b7e720c58eb8b2a1.txt", line=12),
     )
     assert qs.queries[3].answer is None
+    assert qs.queries[2].scope == "outside" and qs.queries[0].scope is None
     assert qs.qrels == {"q001": {"r1": 2, "r9": 0}, "q002": {"r2": 1, "r3": 2}, "q004": {"r1": 1}}
     assert qs.categories()["q004"] == "foreign"
     assert qs.unanswerable() == {"q003"}
@@ -180,3 +181,44 @@ def test_shipped_answers_sit_at_their_seed_line():
         assert span in window, f"{query.id}: {query.answer.text!r} not at line {start + 1}"
         first_word = span.split()[0]
         assert first_word in normalize_answer(lines[start]), f"{query.id}: not on line {start + 1}"
+
+
+def test_a_holdout_split_and_a_member_only_question_load(tmp_path):
+    queries = [*_queries(),
+               {"_id": "h001", "text": "Qui finance le restaurant ?", "category": "member_only",
+                "split": "holdout", "lang": "fr", "answer": None}]
+    qs = load_question_set(_write(tmp_path, queries, [*_qrels(), "h001\tr7\t2"]))
+    holdout = qs.split("holdout")
+    assert [q.id for q in holdout.queries] == ["h001"]
+    assert holdout.qrels == {"h001": {"r7": 2}}
+    assert holdout.queries[0].member_only and not qs.queries[0].member_only
+    # Answerable with a member token: it is not among the always-unanswerable questions.
+    assert qs.unanswerable() == {"q003"}
+
+
+def test_a_member_only_question_without_qrels_is_refused(tmp_path):
+    queries = [*_queries(),
+               {"_id": "h001", "text": "Qui finance le restaurant ?", "category": "member_only",
+                "split": "holdout", "lang": "fr", "answer": None}]
+    with pytest.raises(QuestionSetError, match="no relevant resource") as info:
+        load_question_set(_write(tmp_path, queries, _qrels()))
+    assert info.value.line == 5
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"scope": None}, "unknown scope None"),
+    ({"scope": "town"}, "unknown scope 'town'"),
+])
+def test_a_no_answer_question_says_why_it_has_no_answer(tmp_path, change, message):
+    queries = _queries()
+    queries[2] = {**queries[2], **change}
+    with pytest.raises(QuestionSetError, match=message) as info:
+        load_question_set(_write(tmp_path, queries, _qrels()))
+    assert info.value.line == 3
+
+
+def test_only_no_answer_questions_carry_a_scope(tmp_path):
+    queries = _queries()
+    queries[1] = {**queries[1], "scope": "ess"}
+    with pytest.raises(QuestionSetError, match="only a no_answer query has a 'scope'"):
+        load_question_set(_write(tmp_path, queries, _qrels()))

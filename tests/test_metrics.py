@@ -185,12 +185,14 @@ def test_inputs_not_mutated():
 
 def test_no_answer_precision_recall():
     # flagged (confident False) = {q2, q3}; unanswerable = {q2, q4, q5}; hits = {q2}
-    # precision = 1/2; recall = 1/3 (q4 missed, q5 never run counts as missed)
+    # precision = 1/2; recall = 1/3 (q4 missed, q5 never run counts as missed);
+    # answerable run = {q1, q3}, of which q3 flagged: false abstention 1/2
     confident = {"q1": True, "q2": False, "q3": False, "q4": True}
     scores = no_answer_scores(confident, {"q2", "q4", "q5"})
     assert scores == {
         "precision": pytest.approx(0.5),
         "recall": pytest.approx(1 / 3),
+        "false_abstention": pytest.approx(0.5),
         "flagged": 2,
         "unanswerable": 3,
         "true_positives": 1,

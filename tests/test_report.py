@@ -14,6 +14,7 @@ from eval.report import (
     NDCG_PLOT,
     REPORT_FILE,
     SUMMARY_HEADER,
+    baseline_table,
     category_rows,
     confidence_split,
     markdown_table,
@@ -44,14 +45,14 @@ def _run(mode: str, split: str, member: bool = False, ndcg: float = 0.5,
         mode=mode, split=split, member=member,
         rows={"overall": _row(ndcg, 3), "factual": _row(ndcg + 0.1, 2),
               "paraphrase": _row(ndcg - 0.1, 1)},
-        no_answer={"precision": 0.5, "recall": 1.0, "flagged": 2, "unanswerable": 1,
-                   "true_positives": 1, "n": 3},
+        no_answer={"precision": 0.5, "recall": 1.0, "false_abstention": 0.5, "flagged": 2,
+                   "unanswerable": 1, "true_positives": 1, "n": 3},
         containment=0.25, leaks=leaks or {}, outcomes=outcomes)
 
 
 def _runs() -> list[RunReport]:
     return [_run(mode, split, member, ndcg=0.4 + 0.1 * i)
-            for split in ("test", "dev")
+            for split in ("test", "holdout", "dev")
             for i, (mode, member) in enumerate(
                 [("bm25", False), ("dense", False), ("hybrid", False), ("hybrid", True)])]
 
@@ -70,7 +71,8 @@ def test_summary_rows_show_leaks_for_public_runs_and_not_for_member_runs() -> No
     assert rows[0][0] == "hybrid · public" and rows[0][-1] == "2"
     assert rows[1][0] == "hybrid · member" and rows[1][-1] == "n/a"
     assert rows[0][1] == "0.500" and rows[0][-2] == "0.250"
-    assert rows[0][-3] == "1/1 (2)"
+    assert rows[0][-3] == "0.500"  # false abstention
+    assert rows[0][-4] == "1/1 (2)"
 
 
 def test_category_rows_put_overall_first_then_categories_in_question_set_order() -> None:
@@ -85,14 +87,16 @@ def test_confidence_split_separates_unanswerable_questions_and_skips_missing_sco
     assert unanswerable == [-0.05]
 
 
-def test_render_report_has_the_command_the_facts_and_both_splits_test_first() -> None:
+def test_render_report_has_the_command_the_facts_and_the_three_splits_test_first() -> None:
     text = render_report(_runs(), [("model checksum", "`abc123`")],
                          "python -m eval report --index /x", ["a.png", "b.png"],
                          generated="2026-01-01T00:00:00+00:00")
     assert "python -m eval report --index /x" in text
     assert "| model checksum | `abc123` |" in text
-    assert text.index("## Split `test`") < text.index("## Split `dev`")
-    assert text.count("### test · ") == 4 and text.count("### dev · ") == 4
+    assert (text.index("## Split `test`") < text.index("## Split `holdout`")
+            < text.index("## Split `dev`"))
+    assert "never used to choose anything" in text
+    assert all(text.count(f"### {s} · ") == 4 for s in ("test", "holdout", "dev"))
     assert "![a](a.png)" in text and "![b](b.png)" in text
     assert "| hybrid · member |" in text
 
@@ -115,11 +119,11 @@ def _png_size(path: Path) -> tuple[int, int]:
 def test_plots_are_pngs_with_one_panel_per_split(tmp_path: Path) -> None:
     runs = _runs()
     ndcg = plot_ndcg(runs, tmp_path / NDCG_PLOT)
-    conf = plot_confidence(runs, {"test": {"q2"}, "dev": {"q2"}}, -0.013,
+    conf = plot_confidence(runs, {"test": {"q2"}, "holdout": {"q2"}, "dev": {"q2"}}, -0.013,
                            tmp_path / CONFIDENCE_PLOT)
     ndcg_one = plot_ndcg(runs[:4], tmp_path / "one.png")
     width, height = _png_size(ndcg)
-    assert width > 800 and height > _png_size(ndcg_one)[1] * 1.5
+    assert width > 800 and height > _png_size(ndcg_one)[1] * 2.5
     assert _png_size(conf)[0] > 800
 
 
@@ -164,3 +168,12 @@ def test_write_report_on_the_seed_index(searcher, seed_index: Path, tmp_path: Pa
     line = next(r for r in text.splitlines() if r.startswith("| hybrid · public |"))
     assert f"| {direct.rows['overall']['nDCG@10']:.3f} |" in line
     assert line.endswith("| 0 |"), "a public run leaked a private resource"
+
+
+def test_baseline_table_has_one_line_per_run_with_its_categories() -> None:
+    lines = baseline_table(_runs()[:2]).splitlines()
+    assert len(lines) == 4 and lines[0].startswith("| split · run | nDCG@10 |")
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[0] == "test · bm25 · public" and cells[1] == "0.400"
+    assert cells[4] == "0.300" and cells[5] == "-"  # paraphrase, then thematic (not run)
+    assert cells[-2:] == ["0.500", "3"]  # false abstention, questions
