@@ -18,16 +18,21 @@ import pytest
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 KEYS = {"_id", "text", "category", "split", "lang", "answer"}
+SPLITS = {"dev", "test", "holdout"}
 MINIMUMS = {
-    "paraphrase": 38,
-    "factual": 22,
-    "thematic": 12,
-    "keyword": 10,
-    "typo": 8,
-    "foreign": 8,
-    "no_answer": 10,
+    "paraphrase": 120,
+    "factual": 80,
+    "thematic": 40,
+    "keyword": 14,
+    "typo": 11,
+    "foreign": 10,
+    "no_answer": 30,
+    "member_only": 5,
 }
-MIN_TOTAL = 110
+MIN_TOTAL = 300
+MIN_UNANSWERABLE = 40  # no_answer + member_only
+MIN_ESS_NO_ANSWER = 20  # no_answer questions on ESS subjects the corpus does not cover
+MIN_HOLDOUT = 80
 MAX_SPAN = 120
 
 
@@ -68,11 +73,16 @@ def resources() -> dict:
 
 def test_queries_have_exactly_the_expected_fields(queries):
     for q in queries:
-        assert set(q) == KEYS, q.get("_id")
-        assert re.fullmatch(r"q\d{3}", q["_id"]), q["_id"]
+        # A no_answer question says why it has no answer: "ess" or "outside" the field.
+        expected = KEYS | {"scope"} if q["category"] == "no_answer" else KEYS
+        assert set(q) == expected, q.get("_id")
+        # Holdout questions are numbered apart (h001…): written blind, by another hand.
+        pattern = r"h\d{3}" if q["split"] == "holdout" else r"q\d{3}"
+        assert re.fullmatch(pattern, q["_id"]), q["_id"]
         assert isinstance(q["text"], str) and q["text"].strip(), q["_id"]
         assert q["category"] in MINIMUMS, q["_id"]
-        assert q["split"] in {"dev", "test"}, q["_id"]
+        assert q["split"] in SPLITS, q["_id"]
+        assert q.get("scope") in {None, "ess", "outside"}, q["_id"]
         assert q["lang"] in {"fr", "en", "es"}, q["_id"]
         assert q["answer"] is None or set(q["answer"]) == {"text", "file", "line"}, q["_id"]
 
@@ -89,6 +99,15 @@ def test_category_counts_meet_the_minimums(queries):
     assert len(queries) >= MIN_TOTAL
     for category, minimum in MINIMUMS.items():
         assert counts[category] >= minimum, category
+    assert counts["no_answer"] + counts["member_only"] >= MIN_UNANSWERABLE
+    ess = [q for q in queries if q["category"] == "no_answer" and q["scope"] == "ess"]
+    assert len(ess) >= MIN_ESS_NO_ANSWER
+
+
+def test_the_holdout_split_is_big_enough_and_holds_every_category(queries):
+    holdout = [q for q in queries if q["split"] == "holdout"]
+    assert len(holdout) >= MIN_HOLDOUT
+    assert {q["category"] for q in holdout} == set(MINIMUMS)
 
 
 def test_languages_follow_the_category(queries):
@@ -107,6 +126,16 @@ def test_qrels_header_and_rows_are_well_formed(queries):
         assert row[0] in ids, row
         assert row[2] in {"1", "2"}, row
     assert [p for p, n in pairs.items() if n > 1] == []
+
+
+def test_member_only_questions_are_judged_on_private_resources_alone(queries, qrels, resources):
+    """Unanswerable anonymously, answerable with a member token."""
+    member_only = [q for q in queries if q["category"] == "member_only"]
+    assert member_only
+    for q in member_only:
+        judged = qrels[q["_id"]]
+        assert all(resources[rid].private for rid in judged), q["_id"]
+        assert 2 in judged.values(), q["_id"]
 
 
 def test_no_answer_queries_have_no_qrels_and_the_others_a_grade_2(queries, qrels):
@@ -143,7 +172,8 @@ def test_answer_spans_are_verbatim_at_their_file_and_line(queries):
 def test_every_category_is_split_evenly_between_dev_and_test(queries):
     splits: dict[str, Counter] = defaultdict(Counter)
     for q in queries:
-        splits[q["category"]][q["split"]] += 1
+        if q["split"] != "holdout":
+            splits[q["category"]][q["split"]] += 1
     for category, counts in splits.items():
         assert counts["dev"] > 0 and counts["test"] > 0, category
         assert abs(counts["dev"] - counts["test"]) <= 1, category
@@ -199,6 +229,27 @@ def test_answer_spans_survive_cleaning_in_a_grade_2_resource(queries, qrels, res
         assert any(span in text for text in texts), q["_id"]
 
 
+def test_answer_spans_occur_verbatim_in_the_passage_they_cite(queries, qrels, resources):
+    """The indexed passage covering the span's line holds the span, so a quote can hold it."""
+    from indexer.chunk import chunk_resource
+
+    for q in queries:
+        answer = q["answer"]
+        if answer is None:
+            continue
+        span = _norm(answer["text"])
+        cited = [
+            _norm(p.text)
+            for rid, grade in qrels[q["_id"]].items()
+            if grade == 2
+            for p in chunk_resource(resources[rid])
+            if p.source.file == answer["file"]
+            and p.source.start_line <= answer["line"] <= p.source.end_line
+        ]
+        assert cited, f"{q['_id']}: no passage of a grade-2 resource covers its answer line"
+        assert any(span in text or span in " ".join(text.split()) for text in cited), q["_id"]
+
+
 def test_some_questions_are_answered_only_by_private_resources(queries, qrels, resources):
     """Member and public runs must differ: the public loses these answers."""
     private_only = [
@@ -207,4 +258,4 @@ def test_some_questions_are_answered_only_by_private_resources(queries, qrels, r
         if q["_id"] in qrels and all(resources[rid].private for rid in qrels[q["_id"]])
     ]
     assert len(private_only) >= 3
-    assert {q["split"] for q in queries if q["_id"] in private_only} == {"dev", "test"}
+    assert {q["split"] for q in queries if q["_id"] in private_only} == SPLITS
