@@ -11,26 +11,70 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.documents import Paragraph
-from indexer.text import fold_accents, normalize_line
+from indexer.text import MONTH_NAMES, fold_accents, normalize_line
 
 NEAR_DUPLICATE = 0.8  # share of words two paragraphs have in common to count once
 SHORT = 8  # words: a label this short that begins another one is the same label
 JUNK_LINES = frozenset({"ygiy", "esss", "tyghujik", "sdd", "lt", "k"})
 
-# Whole lines removed everywhere, compared folded (lower case, no accents, ' for ’).
-_BOILERPLATE = frozenset({
-    "reseau des collectivites territoriales pour une economie solidaire",
-    "en savoir plus",
-    "lire la suite",
-    "(re)voir la conference en ligne",
-    "(re)visionnez la conference en ligne",
-    "replay a retrouver ci-dessous",
-})
-_BOILERPLATE_START = ("telechargez la fiche",)
-_MEMBERS_ONLY = re.compile(r"^collectivites adherentes\b.*\bespace membre\b")
-_RULE = re.compile(r"^-{3,}$")
-_SOCIAL_URL = re.compile(
-    r"^https?://(?:[\w-]+\.)?(?:linkedin|facebook|twitter|x|instagram|youtube)\.com/\S*$"
+# A French date as pages print it, folded: « 8 decembre 2014 », « 1er mars 2021 », « mars 2021 ».
+DATE = r"(?:\d{1,2}(?:er)?\s+)?" + MONTH_NAMES + r"\s+(?:19|20)\d\d"
+_ITEM = r"(?:[•·*-]\s*)?"  # the bullet the site's page tools are listed with
+# The network's name, folded, as the site header and the catalogue's signature print it:
+# « …pour une Économie Solidaire » (older) and « …pour une Économie Sociale et Solidaire ».
+SITE_NAME = re.compile(
+    r"reseau des collectivites territoriales pour une economie (?:sociale et )?solidaire"
+)
+_NAME = r"[^\s,.;:!?][^,.;:!?]{0,60}?"  # an author's name: no sentence punctuation
+
+
+@dataclass(frozen=True)
+class Furniture:
+    """One kind of page furniture: a whole line matched, folded (lower case, no accents,
+    ' for ’, a trailing `:` dropped), by `pattern`; `breaks_section` when it still ends
+    the section it sits in."""
+
+    name: str
+    pattern: re.Pattern[str]
+    breaks_section: bool = False
+
+
+def _furniture(name: str, pattern: str, *, breaks_section: bool = False) -> Furniture:
+    return Furniture(name, re.compile(pattern), breaks_section)
+
+
+# Page furniture: lines of site chrome, page tools and calls to action that carry no content.
+# Each is removed wherever it stands (body, summary, single page), never taken as a title,
+# and never used to find where a resource starts. Listed in the README ("How exports are
+# parsed"); add a pattern here, with its comment, rather than guessing at lines.
+FURNITURE: tuple[Furniture, ...] = (
+    # The site header (SITE_NAME): the older name and the current one.
+    Furniture("site header", SITE_NAME),
+    # Links that only lead elsewhere on the site.
+    _furniture("read more", r"en savoir plus|lire la suite"),
+    _furniture("replay link", r"\(re\)(?:voir|visionnez) la conference en ligne"
+                              r"|replay a retrouver ci-dessous"),
+    _furniture("fiche download", r"telechargez la fiche\b.*"),
+    _furniture("layout version", r"version mise en page a retrouver ici"),
+    # « Collectivités adhérentes : retrouvez … dans votre espace membre ».
+    _furniture("members only", r"collectivites adherentes\b.*\bespace membre\b.*"),
+    # The page tools: « • Agrandir la taille du texte », « • Réduire… », « • Imprimer cet article ».
+    _furniture("text size", _ITEM + r"(?:agrandir|reduire) la taille du texte"),
+    _furniture("print", _ITEM + r"imprimer cet article"),
+    # « Publié le 8 décembre 2014 », possibly « … par NAME » or « …, mis à jour le … »:
+    # the page's own dates, read by metadata.own_dates before the line goes.
+    _furniture("published", r"publie le " + DATE + r"(?:\s*[,;-]?\s*(?:mis|mise) a jour le "
+                            + DATE + r")?(?:\s+par\s+" + _NAME + r")?\.?"),
+    # The byline « par NAME - le 8 décembre 2014 » (also read by metadata.own_dates).
+    _furniture("byline", r"par\s+" + _NAME + r"\s+[-–—]\s+le\s+" + DATE + r"\.?"),
+    # An image left behind as its file name, alone on its line: « Programme journée.png ».
+    _furniture("image file", r"(?!(?:\S+\s+){8})[^\s/\\:;!?][^/\\:;!?]{0,120}"
+                             r"\.(?:png|jpe?g|gif|webp|svg)"),
+    # A rule of dashes: no text, but it closes the section above it.
+    _furniture("rule", r"-{3,}", breaks_section=True),
+    # Share links to social networks (a bare URL on its own line).
+    _furniture("social link", r"https?://(?:[\w-]+\.)?(?:linkedin|facebook|twitter|x|instagram"
+                              r"|youtube)\.com/\S*"),
 )
 _RESOURCES_HEADING = re.compile(r"^ressources\s*:?$")
 
@@ -62,16 +106,15 @@ def is_junk(line: str) -> bool:
     return normalize_line(line) in JUNK_LINES
 
 
-def is_boilerplate(line: str) -> bool:
-    """Site chrome and calls to action that carry no content, matched as whole lines."""
+def furniture(line: str) -> Furniture | None:
+    """The FURNITURE entry the whole line matches, or None for a line of content."""
     text = fold(line).rstrip(" :")
-    return (
-        text in _BOILERPLATE
-        or text.startswith(_BOILERPLATE_START)
-        or bool(_MEMBERS_ONLY.match(text))
-        or bool(_RULE.match(text))
-        or bool(_SOCIAL_URL.match(normalize_line(line)))
-    )
+    return next((f for f in FURNITURE if f.pattern.fullmatch(text)), None)
+
+
+def is_boilerplate(line: str) -> bool:
+    """Page furniture (see FURNITURE): site chrome, page tools, calls to action."""
+    return furniture(line) is not None
 
 
 def is_newsletter_chrome(line: str) -> bool:

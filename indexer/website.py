@@ -188,8 +188,9 @@ def _part(lines: Sequence[str], indices: range, newsletter: bool) -> _Part:
             after_keywords = False
             continue
         after_keywords = False
-        if clean.is_boilerplate(text):
-            if clean.fold(text).startswith("---"):
+        furniture = clean.furniture(text)
+        if furniture is not None:
+            if furniture.breaks_section:
                 kept.append(clean.Line(number, "", rule=True))
             continue
         kept.append(clean.Line(number, text, after_spacer=after_spacer))

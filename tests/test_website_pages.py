@@ -1,0 +1,100 @@
+"""Website pages as the site prints them today, on synthetic exports in the seeds' layouts.
+
+`fixtures/website_pages.txt` is a website export (title, body, metadata block, summary) of
+six invented pages, and `fixtures/single_page.txt` a single page; their text is made up, their
+layout is the one real rtes.fr pages come in: the current site header, the page tools
+(« • Agrandir la taille du texte »…), « Publié le » lines and bylines, image file names, a page
+that repeats its opening paragraph lower down, statistics dated inside the body text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import clean
+from indexer.documents import Resource
+from indexer.website import parse_page, parse_website
+
+ROOT = Path(__file__).parent.parent
+PAGES = ROOT / "tests" / "fixtures" / "website_pages.txt"
+SINGLE = ROOT / "tests" / "fixtures" / "single_page.txt"
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[Resource]:
+    return parse_website(PAGES.name, PAGES.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def single() -> Resource:
+    [page] = parse_page(SINGLE.name, SINGLE.read_text(encoding="utf-8"))
+    return page
+
+
+# --- furniture ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Réseau des collectivités Territoriales pour une Économie Sociale et Solidaire",
+         "site header"),
+        ("Réseau des collectivités Territoriales pour une Économie Solidaire", "site header"),
+        ("• Agrandir la taille du texte", "text size"),
+        ("• Réduire la taille du texte", "text size"),
+        ("• Imprimer cet article", "print"),
+        ("Publié le 8 décembre 2014", "published"),
+        ("Publié le 1er mars 2021 par Jean-Pierre Dupont", "published"),
+        ("Publié le 4 avril 2022 - Mis à jour le 12 mai 2022", "published"),
+        ("par Camille Durand - le 8 décembre 2014", "byline"),
+        ("Version mise en page à retrouver ici", "layout version"),
+        ("Programme journée.png", "image file"),
+        ("Affiche recyclerie Tanneurs.jpg", "image file"),
+        ("En savoir plus", "read more"),
+        ("(Re)visionnez la conférence en ligne :", "replay link"),
+        ("Téléchargez la fiche Déniché pour vous n°123 - Le FIL", "fiche download"),
+        ("---------------------------------------", "rule"),
+        ("https://www.linkedin.com/company/rtes/", "social link"),
+        # Sentences that only begin like furniture are content.
+        ("Publié le 3 mars 2020, ce guide présente les aides aux communes.", None),
+        ("Par ailleurs, les élus ont voté - le 8 décembre 2014.", None),
+        ("Imprimer cet article puis le distribuer aux élus du conseil.", None),
+        ("Le logo est disponible au format logo.png avec les autres fichiers du kit", None),
+        ("Mis à jour le 29 septembre 2023", None),
+        ("Réseau des collectivités Territoriales pour une Économie Solidaire (RTES) : statuts",
+         None),
+    ],
+)
+def test_furniture_patterns(line: str, name: str | None) -> None:
+    found = clean.furniture(line)
+    assert (found.name if found else None) == name
+
+
+def test_every_furniture_pattern_is_listed_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for furniture in clean.FURNITURE:
+        assert f"**{furniture.name}**" in readme, furniture.name
+
+
+def test_no_furniture_left_in_any_paragraph(pages: list[Resource], single: Resource) -> None:
+    for r in (*pages, single):
+        assert clean.furniture(r.title) is None, r.title
+        for p in r.paragraphs:
+            assert clean.furniture(p.text) is None, (r.title, p)
+            folded = clean.fold(p.text)
+            for fragment in ("taille du texte", "imprimer cet article", "publie le",
+                             "par camille durand", "mise en page", ".png", ".jpg"):
+                assert fragment not in folded, (r.title, p)
+
+
+def test_the_current_site_header_is_not_a_title(pages: list[Resource], single: Resource) -> None:
+    assert pages[0].title == "Les Rencontres inter-communales de l'alimentation solidaire"
+    assert pages[0].source.start_line == 3
+    assert single.title == "Journées d'étude sur les monnaies locales complémentaires"
+
+
+def test_a_byline_is_not_a_title(pages: list[Resource]) -> None:
+    assert pages[1].title == "Une grande fête pour l'ouverture de la recyclerie des Tanneurs"
+    assert pages[1].source.start_line == 31
