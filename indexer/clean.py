@@ -43,13 +43,16 @@ def _furniture(name: str, pattern: str, *, breaks_section: bool = False) -> Furn
     return Furniture(name, re.compile(pattern), breaks_section)
 
 
+# The site header (SITE_NAME): it heads a page, so a resource's lines end before it.
+SITE_HEADER = Furniture("site header", SITE_NAME)
+
 # Page furniture: lines of site chrome, page tools and calls to action that carry no content.
 # Each is removed wherever it stands (body, summary, single page), never taken as a title,
 # and never used to find where a resource starts. Listed in the README ("How exports are
 # parsed"); add a pattern here, with its comment, rather than guessing at lines.
 FURNITURE: tuple[Furniture, ...] = (
     # The site header (SITE_NAME): the older name and the current one.
-    Furniture("site header", SITE_NAME),
+    SITE_HEADER,
     # Links that only lead elsewhere on the site.
     _furniture("read more", r"en savoir plus|lire la suite"),
     _furniture("replay link", r"\(re\)(?:voir|visionnez) la conference en ligne"

@@ -87,27 +87,41 @@ def _summary_probes(lines: Sequence[str], start: int, stop: int) -> list[str]:
     return probes[:PROBES]
 
 
+def _agreement(lines: Sequence[str], candidates: Sequence[int], start: int,
+               probes: Sequence[str]) -> int:
+    """How many probes the lines from `candidates[start]` on repeat, in order, one for one."""
+    return sum(
+        start + n < len(candidates) and clean.near_identical(lines[candidates[start + n]], probe)
+        for n, probe in enumerate(probes)
+    )
+
+
 def _find_title(lines: Sequence[str], region: range, probes: Sequence[str]) -> int:
     """The title's index in `region` (previous summary + title + body).
 
-    The body starts at the last line that the block's own summary begins with
-    (near-identical: a title must not pass for its summary's extended first line);
-    should the summary reword its first line, its second (or third) line is
-    found instead and the body starts that many lines earlier. The title is the
+    The body is the text the block's own summary repeats: it starts where the most of
+    the summary's first lines come again, in order, line for line (near-identical: a
+    title must not pass for its summary's extended first line; a summary that rewords
+    its first line still agrees on the next ones). A page that repeats its opening
+    paragraph lower down agrees there on that line only, so the body starts at the
+    first copy; of equal agreements the last wins, so a teaser of the block in the
+    previous summary (a newsletter quoting a fiche) is passed over. The title is the
     line of text just before the body, or the region's last line of text when the
     block has no body.
     """
     candidates = [i for i in _content(lines, region) if not clean.is_boilerplate(lines[i])]
-    for offset, probe in enumerate(probes):
-        for k in range(len(candidates) - 1, offset, -1):
-            if clean.near_identical(lines[candidates[k]], probe):
-                return candidates[k - offset - 1]
-    return candidates[-1]
+    best, best_agreement = None, 0
+    for start in range(len(candidates) - 1, 0, -1):
+        agreement = _agreement(lines, candidates, start, probes)
+        if agreement > best_agreement:
+            best, best_agreement = start, agreement
+    return candidates[-1] if best is None else candidates[best - 1]
 
 
 def _last_text_line(lines: Sequence[str], start: int, stop: int) -> int:
+    """The last line of text before `stop`; a site header there heads the next page."""
     for i in range(stop - 1, start - 1, -1):
-        if normalize_line(lines[i]):
+        if normalize_line(lines[i]) and clean.furniture(lines[i]) is not clean.SITE_HEADER:
             return i
     return start
 

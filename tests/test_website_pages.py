@@ -98,3 +98,31 @@ def test_the_current_site_header_is_not_a_title(pages: list[Resource], single: R
 def test_a_byline_is_not_a_title(pages: list[Resource]) -> None:
     assert pages[1].title == "Une grande fête pour l'ouverture de la recyclerie des Tanneurs"
     assert pages[1].source.start_line == 31
+
+
+# --- where each page starts -------------------------------------------------------------
+
+
+def test_every_page_is_found_at_its_title(pages: list[Resource]) -> None:
+    assert [(r.title, r.source.start_line, r.source.end_line) for r in pages] == [
+        ("Les Rencontres inter-communales de l'alimentation solidaire", 3, 29),
+        ("Une grande fête pour l'ouverture de la recyclerie des Tanneurs", 31, 49),
+        ("Appel à projets pour les coopératives d'habitants", 51, 83),
+        ("Observatoire des emplois de l'ESS en Val-de-Brume, édition 2019", 87, 105),
+        ("Retour sur l'automne des agents communaux", 107, 119),
+        ("Guide des achats responsables pour les petites communes", 121, 136),
+    ]
+
+
+def test_a_page_repeating_its_opening_paragraph_is_split_at_its_title(
+    pages: list[Resource],
+) -> None:
+    """The call for projects repeats its opening paragraph lower down: its body starts at the
+    first copy, so neither its title nor that paragraph goes to the page before it."""
+    fete, call = pages[1], pages[2]
+    assert all(p.end_line < call.source.start_line for p in fete.paragraphs)
+    assert not any("coopératives" in p.text for p in fete.paragraphs)
+    opening = ("La métropole lance un appel à projets pour soutenir la création de "
+               "coopératives d'habitants dans les quartiers prioritaires.")
+    assert [p.text for p in call.paragraphs].count(opening) == 1
+    assert call.paragraphs[0].text == opening
