@@ -273,13 +273,20 @@ def near_identical(a: str, b: str) -> bool:
     return word_overlap(a, b) >= NEAR_DUPLICATE
 
 
+def same_line(a: str, b: str) -> bool:
+    """The same text once case, accents, spaces and punctuation are folded."""
+    return words(a) == words(b)
+
+
 def same_paragraph(a: str, b: str) -> bool:
-    """The same paragraph, possibly reworded or extended.
+    """A body paragraph and the summary's version of it, possibly reworded or extended.
 
     Equal after folding spaces and punctuation; a short label another begins with; or
     at least 80 % of words shared — of the larger paragraph's words or, when the two
     are of comparable length (five words or more, at most twice as long), of the
-    smaller's, so a body paragraph that the summary extends counts once.
+    smaller's, so a body paragraph that the summary extends counts once. Only ever
+    asked of a body paragraph and the summary paragraph in its place (see
+    `merge_body_and_summary`): two lines of one text that merely share words are two.
     """
     wa, wb = words(a), words(b)
     if wa == wb:
@@ -298,14 +305,15 @@ def same_paragraph(a: str, b: str) -> bool:
 
 
 def _dedupe(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
-    """Each paragraph once; of two versions, the longer stays, in the first one's place."""
+    """Each paragraph once: a later one that is the same line (`same_line`) goes.
+
+    Lines that only share words (« Rôle de la collectivité : » under two sections,
+    two statistics a year apart) are different lines and both stay.
+    """
     kept: list[Paragraph] = []
     for par in paragraphs:
-        match = next((i for i, k in enumerate(kept) if same_paragraph(par.text, k.text)), None)
-        if match is None:
+        if not any(same_line(par.text, k.text) for k in kept):
             kept.append(par)
-        elif len(words(par.text)) > len(words(kept[match].text)):
-            kept[match] = par
     return kept
 
 
@@ -314,18 +322,26 @@ def merge_body_and_summary(
 ) -> list[Paragraph]:
     """The summary's paragraphs, plus the body's that the summary lacks, in reading order.
 
-    A body paragraph the summary repeats (word for word, extended or reworded) is
-    dropped for the summary's version; one it lacks goes in after the summary's
-    version of the body paragraph that precedes it.
+    A body paragraph the summary repeats is dropped for the summary's version: the same
+    line anywhere in the summary, or else a reworded or extended version
+    (`same_paragraph`) further on than the last one matched and not already standing
+    for another body paragraph — the summary repeats the body in order, line for
+    line, so a body line that only shares words with some summary line is kept. A
+    body paragraph the summary lacks goes in after the summary's version of the body
+    paragraph that precedes it.
     """
     kept = _dedupe(summary)
-    anchor: int | None = None  # index in `kept` after which the next body-only paragraph goes
+    reworded = {id(par) for par in kept}  # summary paragraphs free to stand for a reworded one
+    anchor = -1  # index in `kept` after which the next body-only paragraph goes
     for par in body:
-        match = next((i for i, s in enumerate(kept) if same_paragraph(par.text, s.text)), None)
+        match = next((i for i, s in enumerate(kept) if same_line(par.text, s.text)), None)
+        if match is None:
+            match = next((i for i, s in enumerate(kept) if i > anchor and id(s) in reworded
+                          and same_paragraph(par.text, s.text)), None)
         if match is not None:
-            anchor = match
+            reworded.discard(id(kept[match]))
+            anchor = max(anchor, match)
             continue
-        position = 0 if anchor is None else anchor + 1
-        kept.insert(position, par)
-        anchor = position
+        anchor += 1
+        kept.insert(anchor, par)
     return kept

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from indexer import clean
-from indexer.documents import Resource
+from indexer.documents import Paragraph, Resource
 from indexer.website import parse_page, parse_website
 
 ROOT = Path(__file__).parent.parent
@@ -126,3 +126,39 @@ def test_a_page_repeating_its_opening_paragraph_is_split_at_its_title(
                "coopératives d'habitants dans les quartiers prioritaires.")
     assert [p.text for p in call.paragraphs].count(opening) == 1
     assert call.paragraphs[0].text == opening
+
+
+# --- repeated lines ------------------------------------------------------------------------
+
+
+def test_only_the_same_line_counts_once(pages: list[Resource]) -> None:
+    """Two statistics a year apart share nearly all their words and both stay; the copy of
+    the call's opening paragraph is the same line once folded, and goes."""
+    observatory = pages[3]
+    assert [p.text for p in observatory.paragraphs] == [
+        "L'observatoire publie chaque année le nombre d'emplois de l'économie sociale et "
+        "solidaire du département.",
+        "Fin décembre 2018, les structures de l'ESS employaient 4 300 salariés dans le "
+        "département.",
+        "Fin décembre 2017, les structures de l'ESS employaient 4 100 salariés dans le "
+        "département.",
+    ]
+    assert clean.word_overlap(*(p.text for p in observatory.paragraphs[1:])) >= 0.8
+    call = pages[2]
+    assert [p.start_line for p in call.paragraphs] == [73, 75, 77, 79, 83]
+
+
+def test_the_summary_stands_for_a_reworded_body_line_only_in_its_place() -> None:
+    """A summary that stops early must not swallow body lines that merely resemble its own."""
+    body = [Paragraph(text, n, n) for n, text in enumerate((
+        "Atelier du matin : financer un tiers-lieu en quartier prioritaire",
+        "Atelier du soir : financer un tiers-lieu en quartier prioritaire",
+        "Atelier de nuit : financer un tiers-lieu en quartier prioritaire",
+    ), start=1)]
+    summary = [Paragraph("Atelier du matin : financer un tiers-lieu en quartier prioritaire.",
+                         10, 10)]
+    merged = clean.merge_body_and_summary(body, summary)
+    assert [p.start_line for p in merged] == [10, 2, 3]
+    reworded = [Paragraph("Atelier du matin, pour financer un tiers-lieu en quartier prioritaire",
+                          10, 10)]
+    assert [p.start_line for p in clean.merge_body_and_summary(body, reworded)] == [10, 2, 3]
