@@ -11,12 +11,17 @@ from collections.abc import Iterable
 
 from indexer.text import find_month_year, fold_accents, normalize_line, slugify
 
-# Kind words, checked in this order; whole words, accents and case ignored, singular only.
+# Kind words, checked in this order; whole words, case ignored. A letter a word is written
+# with an accent may come without it (titles in capitals drop accents), never the other way
+# round: the participle « rencontré » is not the noun « rencontre ». In a title the plural
+# counts too (« Les Rencontres … », « Journées d'étude … »: what the page is); in the first
+# paragraph only the singular does, since running text mostly mentions the plural in
+# passing (« l'organisation de séminaires » in the catalogue page's lead).
 KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("fiche", ("deniche pour vous",)),
-    ("conference", ("conference", "webinaire", "flashweb")),
+    ("fiche", ("déniché pour vous",)),
+    ("conference", ("conférence", "webinaire", "flashweb")),
     ("newsletter", ("newsletter",)),
-    ("event", ("seminaire", "journee", "formation", "rencontre")),
+    ("event", ("séminaire", "journée", "formation", "rencontre", "fête")),
 )
 DEFAULT_KIND = "article"
 
@@ -38,18 +43,38 @@ def _folded(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", fold_accents(text).lower()))
 
 
-def kind_in(text: str) -> str | None:
-    """The first kind whose word occurs in `text` as a whole word, or None."""
-    folded = f" {_folded(text)} "
-    for kind, words in KIND_WORDS:
-        if any(f" {word} " in folded for word in words):
+def _kind_pattern(word: str, plural: bool) -> re.Pattern[str]:
+    """`word` as a whole word or phrase (with a final `s` if `plural`), accents optional."""
+    letters = "".join(
+        f"[{c}{fold_accents(c)}]" if fold_accents(c) != c else re.escape(c) for c in word
+    )
+    return re.compile(rf"(?<!\w){letters}{'s?' if plural else ''}(?!\w)")
+
+
+_KIND_PATTERNS = {
+    plural: tuple((kind, tuple(_kind_pattern(w, plural) for w in words))
+                  for kind, words in KIND_WORDS)
+    for plural in (False, True)
+}
+
+
+def kind_in(text: str, *, plural: bool = False) -> str | None:
+    """The first kind one of whose words occurs in `text` (also in the plural if asked)."""
+    lowered = normalize_line(text).lower()
+    for kind, patterns in _KIND_PATTERNS[plural]:
+        if any(pattern.search(lowered) for pattern in patterns):
             return kind
     return None
 
 
 def detect_kind(title: str, first_paragraph: str | None) -> str:
-    """Kind from the title's words, else the first paragraph's, else `article`."""
-    return kind_in(title) or (kind_in(first_paragraph) if first_paragraph else None) or DEFAULT_KIND
+    """Kind from the title's words (singular or plural), else the first paragraph's
+    (singular), else `article`."""
+    return (
+        kind_in(title, plural=True)
+        or (kind_in(first_paragraph) if first_paragraph else None)
+        or DEFAULT_KIND
+    )
 
 
 def fiche_number(title: str) -> str | None:

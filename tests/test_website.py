@@ -155,7 +155,7 @@ def test_ids_unique_and_follow_the_rule(resources: list[Resource]) -> None:
     assert "newsletter-newsletter-rtes-politique-de-la-ville-2022-03" in ids
     assert "newsletter-newsletter-rtes-politique-de-la-ville-2021-10" in ids
     assert "fiche-110" in ids
-    assert "article-les-conferences-en-ligne-du-rtes-nd" in ids
+    assert "conference-les-conferences-en-ligne-du-rtes-nd" in ids
 
 
 def test_resource_id_rule() -> None:
@@ -178,10 +178,16 @@ def test_kind_rule() -> None:
     assert detect_kind("Newsletter RTES", None) == "newsletter"
     assert detect_kind("Retour sur la journée MCDR", None) == "event"
     assert detect_kind("Les conférences en ligne du RTES", "Retrouvez les conférences") == (
-        "article"
+        "conference"
     )
     assert detect_kind("Pratiques culinaires", "Cette conférence en ligne…") == "conference"
-    assert detect_kind("Des formations pour tous", "Des rencontres.") == "article"
+    assert detect_kind("Les Rencontres Inter-territoriales", None) == "event"
+    assert detect_kind("JOURNEES TECHNIQUES", None) == "event"
+    assert detect_kind("Une belle fête pour l'ouverture", None) == "event"
+    # Only the singular counts in the first paragraph; a participle is not the noun.
+    assert detect_kind("Des outils pour tous", "Des rencontres et des séminaires.") == "article"
+    assert detect_kind("Le GRDR", "Le GRDR a rencontré 65 femmes.") == "article"
+    assert detect_kind("Retour sur l'automne", "Ce séminaire a réuni trente agents.") == "event"
 
 
 # --- keywords ----------------------------------------------------------------------

@@ -162,3 +162,15 @@ def test_the_summary_stands_for_a_reworded_body_line_only_in_its_place() -> None
     reworded = [Paragraph("Atelier du matin, pour financer un tiers-lieu en quartier prioritaire",
                           10, 10)]
     assert [p.start_line for p in clean.merge_body_and_summary(body, reworded)] == [10, 2, 3]
+
+
+# --- kinds ----------------------------------------------------------------------------------
+
+
+def test_kinds_from_plural_and_inflected_words(pages: list[Resource], single: Resource) -> None:
+    """« Les Rencontres … », « Une grande fête … », « Journées d'étude … » are events; the
+    autumn page's title says nothing, and its first paragraph, under a « Publié le » line
+    (furniture, gone), names a « séminaire »."""
+    assert [r.kind for r in pages] == ["event", "event", "article", "article", "event", "article"]
+    assert pages[4].paragraphs[0].text.startswith("Ce séminaire d'automne")
+    assert single.kind == "event"
