@@ -32,15 +32,17 @@ _NAME = r"[^\s,.;:!?][^,.;:!?]{0,60}?"  # an author's name: no sentence punctuat
 class Furniture:
     """One kind of page furniture: a whole line matched, folded (lower case, no accents,
     ' for ’, a trailing `:` dropped), by `pattern`; `breaks_section` when it still ends
-    the section it sits in."""
+    the section it sits in, `dated` when it carries the page's own date."""
 
     name: str
     pattern: re.Pattern[str]
     breaks_section: bool = False
+    dated: bool = False
 
 
-def _furniture(name: str, pattern: str, *, breaks_section: bool = False) -> Furniture:
-    return Furniture(name, re.compile(pattern), breaks_section)
+def _furniture(name: str, pattern: str, *, breaks_section: bool = False,
+               dated: bool = False) -> Furniture:
+    return Furniture(name, re.compile(pattern), breaks_section, dated)
 
 
 # The site header (SITE_NAME): it heads a page, so a resource's lines end before it.
@@ -67,9 +69,9 @@ FURNITURE: tuple[Furniture, ...] = (
     # « Publié le 8 décembre 2014 », possibly « … par NAME » or « …, mis à jour le … »:
     # the page's own dates, read by metadata.own_dates before the line goes.
     _furniture("published", r"publie le " + DATE + r"(?:\s*[,;-]?\s*(?:mis|mise) a jour le "
-                            + DATE + r")?(?:\s+par\s+" + _NAME + r")?\.?"),
+                            + DATE + r")?(?:\s+par\s+" + _NAME + r")?\.?", dated=True),
     # The byline « par NAME - le 8 décembre 2014 » (also read by metadata.own_dates).
-    _furniture("byline", r"par\s+" + _NAME + r"\s+[-–—]\s+le\s+" + DATE + r"\.?"),
+    _furniture("byline", r"par\s+" + _NAME + r"\s+[-–—]\s+le\s+" + DATE + r"\.?", dated=True),
     # An image left behind as its file name, alone on its line: « Programme journée.png ».
     _furniture("image file", r"(?!(?:\S+\s+){8})[^\s/\\:;!?][^/\\:;!?]{0,120}"
                              r"\.(?:png|jpe?g|gif|webp|svg)"),

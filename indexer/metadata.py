@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from indexer import clean
 from indexer.text import find_month_year, fold_accents, normalize_line, slugify
 
 # Kind words, checked in this order; whole words, case ignored. A letter a word is written
@@ -37,6 +38,10 @@ _TRAILING_DATE = re.compile(
 )
 _FICHE_NUMBER = re.compile(r"d[ée]nich[ée]\s+pour\s+vous\s+n\s*[°º o]\s*(\d+)", re.IGNORECASE)
 _ISSUE_LINE = re.compile(r"#\d+(?:\.\d+)*\s*[-–]\s*\S")
+# « Mis à jour le 29 septembre 2023 » alone on its line (folded), possibly in brackets.
+_UPDATED_LINE = re.compile(r"\(?(?:mis|mise) a jour le (" + clean.DATE + r")\)?\.?")
+_UPDATE_WORDS = re.compile(r"\b(?:mis|mise) a jour\b")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
 def _folded(text: str) -> str:
@@ -113,6 +118,47 @@ def find_date(candidates: Iterable[str]) -> str | None:
     """The first month-and-year among the candidate texts, in the order given."""
     for text in candidates:
         date = find_month_year(text)
+        if date:
+            return date
+    return None
+
+
+def own_dates(lines: Iterable[str]) -> tuple[str | None, str | None]:
+    """(published, updated): the dates a page gives itself, on lines of their own.
+
+    Published from the first « Publié le … » line or byline « par NAME - le … »
+    (furniture marked `dated`); updated from the « - mis à jour le … » such a line
+    carries, else from the first « Mis à jour le … » line. A date inside a sentence
+    of the text is never one of them.
+    """
+    published = updated = None
+    for line in lines:
+        folded = clean.fold(line)
+        found = clean.furniture(line)
+        if found is not None and found.dated:
+            head, *tail = _UPDATE_WORDS.split(folded, maxsplit=1)
+            published = published or find_month_year(head)
+            updated = updated or (find_month_year(tail[0]) if tail else None)
+        elif match := _UPDATED_LINE.fullmatch(folded):
+            updated = updated or find_month_year(match.group(1))
+    return published, updated
+
+
+def title_date(title: str) -> str | None:
+    """The title's month and year (`YYYY-MM`), else its year alone (`YYYY`)."""
+    month = find_month_year(title)
+    if month:
+        return month
+    year = _YEAR.search(title)
+    return year.group(1) if year else None
+
+
+def page_date(*, published: str | None, fields: Iterable[str | None], title: str,
+              updated: str | None) -> str | None:
+    """A resource's own date, never one found in its body text: « Publié le » (or the
+    byline), else the export's date fields (the keywords line's date, a newsletter's
+    issue line) in the order given, else the title's date or year, else the last update."""
+    for date in (published, *fields, title_date(title), updated):
         if date:
             return date
     return None

@@ -223,26 +223,42 @@ def _paragraphs(lines: Sequence[str], block: _Block, newsletter: bool) -> tuple[
     return merged, body, summary
 
 
+@dataclass(frozen=True)
+class _Keywords:
+    """What the keywords lines of a resource say: its keywords, and the dates they end with."""
+
+    words: tuple[str, ...]
+    date: str | None
+    updated: str | None
+
+
+def _keywords(*parts: _Part) -> _Keywords:
+    words: list[str] = []
+    date = updated = None
+    for line in (line for part in parts for line in part.keyword_lines):
+        found, line_date, line_update = metadata.split_keywords_line(line)
+        words.extend(found)
+        date = date or line_date
+        updated = updated or line_update
+    words.extend(tag for part in parts for tag in part.tags)
+    return _Keywords(metadata.unique_keywords(words), date, updated)
+
+
 def _resource(file_name: str, lines: Sequence[str], block: _Block) -> Resource:
     title = normalize_line(lines[block.title])
     paragraphs, body, summary = _paragraphs(lines, block, newsletter=False)
     kind = metadata.detect_kind(title, paragraphs[0].text if paragraphs else None)
     if kind == "newsletter":
         paragraphs, body, summary = _paragraphs(lines, block, newsletter=True)
-
-    keywords: list[str] = []
-    keywords_date = updated = None
-    for line in (*body.keyword_lines, *summary.keyword_lines):
-        words, date, update = metadata.split_keywords_line(line)
-        keywords.extend(words)
-        keywords_date = keywords_date or date
-        updated = updated or update
-    keywords.extend((*body.tags, *summary.tags))
+    keywords = _keywords(body, summary)
 
     text_lines = [normalize_line(lines[i]) for i in (*block.body, *block.summary)]
+    published, page_updated = metadata.own_dates(text_lines)
     issue_lines = [line for line in text_lines
                    if kind == "newsletter" and metadata.is_issue_line(line)]
-    date = keywords_date or metadata.find_date([*issue_lines, title, *text_lines])
+    updated = keywords.updated or page_updated
+    date = metadata.page_date(published=published, title=title, updated=updated,
+                              fields=(keywords.date, metadata.find_date(issue_lines)))
     number = metadata.fiche_number(title) if kind == "fiche" else None
     return Resource(
         id=resource_id(kind, title, date, number),
@@ -253,7 +269,7 @@ def _resource(file_name: str, lines: Sequence[str], block: _Block) -> Resource:
         paragraphs=tuple(paragraphs),
         date=date,
         updated=updated,
-        keywords=metadata.unique_keywords(keywords),
+        keywords=keywords.words,
         fiche_number=number,
     )
 
@@ -269,7 +285,7 @@ def parse_website(file_name: str, text: str) -> list[Resource]:
 
 
 def parse_page(file_name: str, text: str) -> list[Resource]:
-    """A single page without metadata: its first line of text is the title.
+    """A single page without metadata: its first line of text (furniture aside) is the title.
 
     Such a page (the 2015 seminar report) is public; each line is a paragraph.
     """
@@ -283,7 +299,11 @@ def parse_page(file_name: str, text: str) -> list[Resource]:
     part = _part(lines, range(first + 1, len(lines)), newsletter=False)
     paragraphs = clean.merge_body_and_summary([], clean.paragraphs_of(part.lines))
     kind = metadata.detect_kind(title, paragraphs[0].text if paragraphs else None)
-    date = metadata.find_date([title, *(normalize_line(line) for line in lines[first + 1:])])
+    keywords = _keywords(part)
+    published, page_updated = metadata.own_dates(lines)
+    updated = keywords.updated or page_updated
+    date = metadata.page_date(published=published, fields=(keywords.date,), title=title,
+                              updated=updated)
     return [Resource(
         id=resource_id(kind, title, date, None),
         title=title,
@@ -292,9 +312,8 @@ def parse_page(file_name: str, text: str) -> list[Resource]:
         source=Source(file_name, first + 1, _last_text_line(lines, first, len(lines)) + 1),
         paragraphs=tuple(paragraphs),
         date=date,
-        keywords=metadata.unique_keywords(
-            [w for line in part.keyword_lines for w in metadata.split_keywords_line(line)[0]]
-        ),
+        updated=updated,
+        keywords=keywords.words,
     )]
 
 

@@ -436,6 +436,7 @@ def test_block_without_body() -> None:
     assert (first.title, first.kind, first.source) == ("Première journée", "event",
                                                        Source("mini.txt", 3, 13))
     assert [p.text for p in first.paragraphs] == ["Un corps."]
+    # « en mars 2020 » is inside a sentence of the text: not the page's own date.
     assert (second.title, second.private, second.date) == ("Deuxième article sans corps", True,
-                                                           "2020-03")
+                                                           None)
     assert second.source == Source("mini.txt", 15, 23)

@@ -9,12 +9,15 @@ that repeats its opening paragraph lower down, statistics dated inside the body 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from indexer import clean
+from indexer import clean, metadata
+from indexer.chunk import chunk_resource
 from indexer.documents import Paragraph, Resource
+from indexer.parse import parse_seeds
 from indexer.website import parse_page, parse_website
 
 ROOT = Path(__file__).parent.parent
@@ -174,3 +177,103 @@ def test_kinds_from_plural_and_inflected_words(pages: list[Resource], single: Re
     assert [r.kind for r in pages] == ["event", "event", "article", "article", "event", "article"]
     assert pages[4].paragraphs[0].text.startswith("Ce séminaire d'automne")
     assert single.kind == "event"
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+def test_dates_are_the_pages_own(pages: list[Resource], single: Resource) -> None:
+    """« Publié le », the byline, the title's year, « Mis à jour le »; never the statistics'
+    « fin décembre 2019 » / « Fin décembre 2018 » or the single page's « En mars 2015 »."""
+    assert [(r.date, r.updated) for r in pages] == [
+        ("2020-02", None),  # Publié le 3 février 2020
+        ("2014-12", None),  # par Camille Durand - le 8 décembre 2014
+        ("2022-04", "2022-05"),  # Publié le 4 avril 2022 - Mis à jour le 12 mai 2022
+        ("2019", None),  # « édition 2019 » in the title
+        ("2021-10", None),  # Publié le 12 octobre 2021, first line of the summary
+        ("2023-01", "2023-01"),  # only « Mis à jour le 15 janvier 2023 »
+    ]
+    assert (single.date, single.updated) == ("2016-06", None)
+
+
+@pytest.mark.parametrize(
+    ("lines", "dates"),
+    [
+        (["Publié le 8 décembre 2014"], ("2014-12", None)),
+        (["par Camille Durand - le 8 décembre 2014", "Publié le 2 mars 2015"], ("2014-12", None)),
+        (["Publié le 4 avril 2022 - Mis à jour le 12 mai 2022"], ("2022-04", "2022-05")),
+        (["Texte.", "Mis à jour le 29 septembre 2023"], (None, "2023-09")),
+        (["(Mise à jour le 3 mars 2023)"], (None, "2023-03")),
+        # Dates inside sentences of the text are never the page's.
+        (["Les structures employaient 4 300 salariés fin décembre 2024."], (None, None)),
+        (["Le guide, mis à jour le 3 mars 2020, présente les aides."], (None, None)),
+        (["Publié le 3 mars 2020, ce guide présente les aides aux communes."], (None, None)),
+    ],
+)
+def test_own_dates(lines: list[str], dates: tuple[str | None, str | None]) -> None:
+    assert metadata.own_dates(lines) == dates
+
+
+def test_page_date_order() -> None:
+    title = "Rencontres 2019 - conférence en ligne mars 2021"
+    assert metadata.title_date(title) == "2021-03"
+    assert metadata.title_date("Observatoire de l'emploi, édition 2019") == "2019"
+    assert metadata.title_date("Conférence #2 du 4 juin") is None
+    kwargs = {"published": "2020-02", "fields": ("2019-11",), "title": title, "updated": "2023-01"}
+    assert metadata.page_date(**kwargs) == "2020-02"
+    assert metadata.page_date(**{**kwargs, "published": None}) == "2019-11"
+    assert metadata.page_date(**{**kwargs, "published": None, "fields": (None,)}) == "2021-03"
+    assert metadata.page_date(published=None, fields=(), title="Guide", updated="2023-01") == (
+        "2023-01"
+    )
+    assert metadata.page_date(published=None, fields=(), title="Guide", updated=None) is None
+
+
+# --- the whole export -----------------------------------------------------------------------
+
+
+EXPECTED = [
+    ("event-les-rencontres-inter-communales-de-l-alimentation-solidaire-2020-02", False,
+     [27, 29]),
+    ("event-une-grande-fete-pour-l-ouverture-de-la-2014-12", False, [47, 49]),
+    ("article-appel-a-projets-pour-les-cooperatives-d-habitants-2022-04", False,
+     [73, 75, 77, 79, 83]),
+    ("article-observatoire-des-emplois-de-l-ess-en-val-2019", False, [101, 103, 105]),
+    ("event-retour-sur-l-automne-des-agents-communaux-2021-10", False, [117, 119]),
+    ("article-guide-des-achats-responsables-pour-les-petites-communes-2023-01", True,
+     [134, 136]),
+]
+
+
+def test_every_page_parses_with_its_id_and_clean_passages(pages: list[Resource]) -> None:
+    assert [(r.id, r.private, [p.start_line for p in r.paragraphs]) for r in pages] == [
+        (rid, private, starts) for rid, private, starts in EXPECTED
+    ]
+    lines = PAGES.read_text(encoding="utf-8").split("\n")
+    furniture = [line for line in lines if line and clean.furniture(line)]
+    assert len(furniture) == 12
+    for r in pages:
+        passages = chunk_resource(r)
+        assert passages and all(p.resource_id == r.id for p in passages)
+        text = " ".join(p.text for p in passages)
+        for p in r.paragraphs:
+            assert p.text == lines[p.start_line - 1], (r.id, p)  # whole lines, as written
+            assert p.text in text
+        assert not [line for line in furniture if line in text], r.id
+
+
+def test_added_beside_the_seeds_it_leaves_every_seed_resource_as_it_was(
+    tmp_path: Path, seeds_dir: Path,
+) -> None:
+    for seed in seeds_dir.glob("*.txt"):
+        shutil.copy(seed, tmp_path)
+    shutil.copy(PAGES, tmp_path / "005_pages.txt")
+    shutil.copy(SINGLE, tmp_path / "006_page.txt")
+    alone = parse_seeds(seeds_dir).resources
+    together = parse_seeds(tmp_path).resources
+    assert together[: len(alone)] == alone
+    added = together[len(alone):]
+    assert [r.id for r in added] == [
+        *(rid for rid, _, _ in EXPECTED),
+        "event-journees-d-etude-sur-les-monnaies-locales-complementaires-2016-06",
+    ]
