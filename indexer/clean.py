@@ -1,4 +1,4 @@
-"""Clean the text of a website resource: drop boilerplate lines, find headings, drop repeats.
+"""Clean the text of a website resource: drop page furniture, find headings, drop repeats.
 
 Everything here works on whole lines (never inside a sentence) and keeps, for each
 paragraph, the lines its text came from.
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from indexer.documents import Paragraph
 from indexer.text import MONTH_NAMES, fold_accents, normalize_line
 
-NEAR_DUPLICATE = 0.8  # share of words two paragraphs have in common to count once
+# Share of words a summary line must have in common with the body line it repeats (reworded);
+# never used to drop one of two lines of the same text (see `same_line`).
+NEAR_DUPLICATE = 0.8
 SHORT = 8  # words: a label this short that begins another one is the same label
 JUNK_LINES = frozenset({"ygiy", "esss", "tyghujik", "sdd", "lt", "k"})
 
