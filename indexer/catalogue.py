@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 from types import MappingProxyType
 
+from indexer.clean import SITE_NAME
 from indexer.documents import Paragraph, Resource, Source
 from indexer.errors import SeedFileError
 from indexer.text import find_month_year, fold_accents, normalize_line, slugify
@@ -37,8 +38,8 @@ LAYOUT_OVERRIDES: Mapping[str, bool] = MappingProxyType({
     "culture": True,
     "l'acces a la culture en politique de la ville": False,
 })
-# The publisher's signature closes the export; like a page footer it belongs to no section.
-_SIGNATURE = "reseau des collectivites territoriales pour une economie solidaire"
+# The publisher's signature (the site's name, older or current) closes the export; like a
+# page footer it belongs to no section.
 _FICHE_HEADERS = ("deniche pour vous", "fiche experience")
 _LINK_WORDS = "pour acceder a la ressource"
 
@@ -118,7 +119,7 @@ def _kind(text: str) -> Kind:
         return Kind.CHAPTER
     if _NUMBER.match(text) and _NUMBER.sub("", text).strip() == "":
         return Kind.NUMBER
-    if folded == _SIGNATURE:
+    if SITE_NAME.fullmatch(folded):
         return Kind.FOOTER
     return Kind.TITLE if _is_title(text) else Kind.TEXT
 

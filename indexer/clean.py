@@ -1,4 +1,4 @@
-"""Clean the text of a website resource: drop boilerplate lines, find headings, drop repeats.
+"""Clean the text of a website resource: drop page furniture, find headings, drop repeats.
 
 Everything here works on whole lines (never inside a sentence) and keeps, for each
 paragraph, the lines its text came from.
@@ -11,26 +11,77 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.documents import Paragraph
-from indexer.text import fold_accents, normalize_line
+from indexer.text import MONTH_NAMES, fold_accents, normalize_line
 
-NEAR_DUPLICATE = 0.8  # share of words two paragraphs have in common to count once
+# Share of words a summary line must have in common with the body line it repeats (reworded);
+# never used to drop one of two lines of the same text (see `same_line`).
+NEAR_DUPLICATE = 0.8
 SHORT = 8  # words: a label this short that begins another one is the same label
 JUNK_LINES = frozenset({"ygiy", "esss", "tyghujik", "sdd", "lt", "k"})
 
-# Whole lines removed everywhere, compared folded (lower case, no accents, ' for ’).
-_BOILERPLATE = frozenset({
-    "reseau des collectivites territoriales pour une economie solidaire",
-    "en savoir plus",
-    "lire la suite",
-    "(re)voir la conference en ligne",
-    "(re)visionnez la conference en ligne",
-    "replay a retrouver ci-dessous",
-})
-_BOILERPLATE_START = ("telechargez la fiche",)
-_MEMBERS_ONLY = re.compile(r"^collectivites adherentes\b.*\bespace membre\b")
-_RULE = re.compile(r"^-{3,}$")
-_SOCIAL_URL = re.compile(
-    r"^https?://(?:[\w-]+\.)?(?:linkedin|facebook|twitter|x|instagram|youtube)\.com/\S*$"
+# A French date as pages print it, folded: « 8 decembre 2014 », « 1er mars 2021 », « mars 2021 ».
+DATE = r"(?:\d{1,2}(?:er)?\s+)?" + MONTH_NAMES + r"\s+(?:19|20)\d\d"
+_ITEM = r"(?:[•·*-]\s*)?"  # the bullet the site's page tools are listed with
+# The network's name, folded, as the site header and the catalogue's signature print it:
+# « …pour une Économie Solidaire » (older) and « …pour une Économie Sociale et Solidaire ».
+SITE_NAME = re.compile(
+    r"reseau des collectivites territoriales pour une economie (?:sociale et )?solidaire"
+)
+_NAME = r"[^\s,.;:!?][^,.;:!?]{0,60}?"  # an author's name: no sentence punctuation
+
+
+@dataclass(frozen=True)
+class Furniture:
+    """One kind of page furniture: a whole line matched, folded (lower case, no accents,
+    ' for ’, a trailing `:` dropped), by `pattern`; `breaks_section` when it still ends
+    the section it sits in, `dated` when it carries the page's own date."""
+
+    name: str
+    pattern: re.Pattern[str]
+    breaks_section: bool = False
+    dated: bool = False
+
+
+def _furniture(name: str, pattern: str, *, breaks_section: bool = False,
+               dated: bool = False) -> Furniture:
+    return Furniture(name, re.compile(pattern), breaks_section, dated)
+
+
+# The site header (SITE_NAME): it heads a page, so a resource's lines end before it.
+SITE_HEADER = Furniture("site header", SITE_NAME)
+
+# Page furniture: lines of site chrome, page tools and calls to action that carry no content.
+# Each is removed wherever it stands (body, summary, single page), never taken as a title,
+# and never used to find where a resource starts. Listed in the README ("How exports are
+# parsed"); add a pattern here, with its comment, rather than guessing at lines.
+FURNITURE: tuple[Furniture, ...] = (
+    # The site header (SITE_NAME): the older name and the current one.
+    SITE_HEADER,
+    # Links that only lead elsewhere on the site.
+    _furniture("read more", r"en savoir plus|lire la suite"),
+    _furniture("replay link", r"\(re\)(?:voir|visionnez) la conference en ligne"
+                              r"|replay a retrouver ci-dessous"),
+    _furniture("fiche download", r"telechargez la fiche\b.*"),
+    _furniture("layout version", r"version mise en page a retrouver ici"),
+    # « Collectivités adhérentes : retrouvez … dans votre espace membre ».
+    _furniture("members only", r"collectivites adherentes\b.*\bespace membre\b.*"),
+    # The page tools: « • Agrandir la taille du texte », « • Réduire… », « • Imprimer cet article ».
+    _furniture("text size", _ITEM + r"(?:agrandir|reduire) la taille du texte"),
+    _furniture("print", _ITEM + r"imprimer cet article"),
+    # « Publié le 8 décembre 2014 », possibly « … par NAME » or « …, mis à jour le … »:
+    # the page's own dates, read by metadata.own_dates before the line goes.
+    _furniture("published", r"publie le " + DATE + r"(?:\s*[,;-]?\s*(?:mis|mise) a jour le "
+                            + DATE + r")?(?:\s+par\s+" + _NAME + r")?\.?", dated=True),
+    # The byline « par NAME - le 8 décembre 2014 » (also read by metadata.own_dates).
+    _furniture("byline", r"par\s+" + _NAME + r"\s+[-–—]\s+le\s+" + DATE + r"\.?", dated=True),
+    # An image left behind as its file name, alone on its line: « Programme journée.png ».
+    _furniture("image file", r"(?!(?:\S+\s+){8})[^\s/\\:;!?][^/\\:;!?]{0,120}"
+                             r"\.(?:png|jpe?g|gif|webp|svg)"),
+    # A rule of dashes: no text, but it closes the section above it.
+    _furniture("rule", r"-{3,}", breaks_section=True),
+    # Share links to social networks (a bare URL on its own line).
+    _furniture("social link", r"https?://(?:[\w-]+\.)?(?:linkedin|facebook|twitter|x|instagram"
+                              r"|youtube)\.com/\S*"),
 )
 _RESOURCES_HEADING = re.compile(r"^ressources\s*:?$")
 
@@ -62,16 +113,15 @@ def is_junk(line: str) -> bool:
     return normalize_line(line) in JUNK_LINES
 
 
-def is_boilerplate(line: str) -> bool:
-    """Site chrome and calls to action that carry no content, matched as whole lines."""
+def furniture(line: str) -> Furniture | None:
+    """The FURNITURE entry the whole line matches, or None for a line of content."""
     text = fold(line).rstrip(" :")
-    return (
-        text in _BOILERPLATE
-        or text.startswith(_BOILERPLATE_START)
-        or bool(_MEMBERS_ONLY.match(text))
-        or bool(_RULE.match(text))
-        or bool(_SOCIAL_URL.match(normalize_line(line)))
-    )
+    return next((f for f in FURNITURE if f.pattern.fullmatch(text)), None)
+
+
+def is_boilerplate(line: str) -> bool:
+    """Page furniture (see FURNITURE): site chrome, page tools, calls to action."""
+    return furniture(line) is not None
 
 
 def is_newsletter_chrome(line: str) -> bool:
@@ -227,13 +277,20 @@ def near_identical(a: str, b: str) -> bool:
     return word_overlap(a, b) >= NEAR_DUPLICATE
 
 
+def same_line(a: str, b: str) -> bool:
+    """The same text once case, accents, spaces and punctuation are folded."""
+    return words(a) == words(b)
+
+
 def same_paragraph(a: str, b: str) -> bool:
-    """The same paragraph, possibly reworded or extended.
+    """A body paragraph and the summary's version of it, possibly reworded or extended.
 
     Equal after folding spaces and punctuation; a short label another begins with; or
     at least 80 % of words shared — of the larger paragraph's words or, when the two
     are of comparable length (five words or more, at most twice as long), of the
-    smaller's, so a body paragraph that the summary extends counts once.
+    smaller's, so a body paragraph that the summary extends counts once. Only ever
+    asked of a body paragraph and the summary paragraph in its place (see
+    `merge_body_and_summary`): two lines of one text that merely share words are two.
     """
     wa, wb = words(a), words(b)
     if wa == wb:
@@ -252,14 +309,15 @@ def same_paragraph(a: str, b: str) -> bool:
 
 
 def _dedupe(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
-    """Each paragraph once; of two versions, the longer stays, in the first one's place."""
+    """Each paragraph once: a later one that is the same line (`same_line`) goes.
+
+    Lines that only share words (« Rôle de la collectivité : » under two sections,
+    two statistics a year apart) are different lines and both stay.
+    """
     kept: list[Paragraph] = []
     for par in paragraphs:
-        match = next((i for i, k in enumerate(kept) if same_paragraph(par.text, k.text)), None)
-        if match is None:
+        if not any(same_line(par.text, k.text) for k in kept):
             kept.append(par)
-        elif len(words(par.text)) > len(words(kept[match].text)):
-            kept[match] = par
     return kept
 
 
@@ -268,18 +326,26 @@ def merge_body_and_summary(
 ) -> list[Paragraph]:
     """The summary's paragraphs, plus the body's that the summary lacks, in reading order.
 
-    A body paragraph the summary repeats (word for word, extended or reworded) is
-    dropped for the summary's version; one it lacks goes in after the summary's
-    version of the body paragraph that precedes it.
+    A body paragraph the summary repeats is dropped for the summary's version: the same
+    line anywhere in the summary, or else a reworded or extended version
+    (`same_paragraph`) further on than the last one matched and not already standing
+    for another body paragraph — the summary repeats the body in order, line for
+    line, so a body line that only shares words with some summary line is kept. A
+    body paragraph the summary lacks goes in after the summary's version of the body
+    paragraph that precedes it.
     """
     kept = _dedupe(summary)
-    anchor: int | None = None  # index in `kept` after which the next body-only paragraph goes
+    reworded = {id(par) for par in kept}  # summary paragraphs free to stand for a reworded one
+    anchor = -1  # index in `kept` after which the next body-only paragraph goes
     for par in body:
-        match = next((i for i, s in enumerate(kept) if same_paragraph(par.text, s.text)), None)
+        match = next((i for i, s in enumerate(kept) if same_line(par.text, s.text)), None)
+        if match is None:
+            match = next((i for i, s in enumerate(kept) if i > anchor and id(s) in reworded
+                          and same_paragraph(par.text, s.text)), None)
         if match is not None:
-            anchor = match
+            reworded.discard(id(kept[match]))
+            anchor = max(anchor, match)
             continue
-        position = 0 if anchor is None else anchor + 1
-        kept.insert(position, par)
-        anchor = position
+        anchor += 1
+        kept.insert(anchor, par)
     return kept

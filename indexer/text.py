@@ -12,10 +12,11 @@ MONTHS: dict[str, int] = {
     "juliet": 7, "julien": 7,
 }
 
+# The month names as a regex group, longest first, for folded text (lower case, no accents).
+MONTH_NAMES = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
+
 _SPACES = re.compile(r"[\u00a0\u202f\u2007\u2009\t ]+")
-_MONTH_YEAR = re.compile(
-    r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\s+((?:19|20)\d\d)\b"
-)
+_MONTH_YEAR = re.compile(r"\b(" + MONTH_NAMES + r")\s+((?:19|20)\d\d)\b")
 
 
 def normalize_line(line: str) -> str:

@@ -87,27 +87,41 @@ def _summary_probes(lines: Sequence[str], start: int, stop: int) -> list[str]:
     return probes[:PROBES]
 
 
+def _agreement(lines: Sequence[str], candidates: Sequence[int], start: int,
+               probes: Sequence[str]) -> int:
+    """How many probes the lines from `candidates[start]` on repeat, in order, one for one."""
+    return sum(
+        start + n < len(candidates) and clean.near_identical(lines[candidates[start + n]], probe)
+        for n, probe in enumerate(probes)
+    )
+
+
 def _find_title(lines: Sequence[str], region: range, probes: Sequence[str]) -> int:
     """The title's index in `region` (previous summary + title + body).
 
-    The body starts at the last line that the block's own summary begins with
-    (near-identical: a title must not pass for its summary's extended first line);
-    should the summary reword its first line, its second (or third) line is
-    found instead and the body starts that many lines earlier. The title is the
+    The body is the text the block's own summary repeats: it starts where the most of
+    the summary's first lines come again, in order, line for line (near-identical: a
+    title must not pass for its summary's extended first line; a summary that rewords
+    its first line still agrees on the next ones). A page that repeats its opening
+    paragraph lower down agrees there on that line only, so the body starts at the
+    first copy; of equal agreements the last wins, so a teaser of the block in the
+    previous summary (a newsletter quoting a fiche) is passed over. The title is the
     line of text just before the body, or the region's last line of text when the
     block has no body.
     """
     candidates = [i for i in _content(lines, region) if not clean.is_boilerplate(lines[i])]
-    for offset, probe in enumerate(probes):
-        for k in range(len(candidates) - 1, offset, -1):
-            if clean.near_identical(lines[candidates[k]], probe):
-                return candidates[k - offset - 1]
-    return candidates[-1]
+    best, best_agreement = None, 0
+    for start in range(len(candidates) - 1, 0, -1):
+        agreement = _agreement(lines, candidates, start, probes)
+        if agreement > best_agreement:
+            best, best_agreement = start, agreement
+    return candidates[-1] if best is None else candidates[best - 1]
 
 
 def _last_text_line(lines: Sequence[str], start: int, stop: int) -> int:
+    """The last line of text before `stop`; a site header there heads the next page."""
     for i in range(stop - 1, start - 1, -1):
-        if normalize_line(lines[i]):
+        if normalize_line(lines[i]) and clean.furniture(lines[i]) is not clean.SITE_HEADER:
             return i
     return start
 
@@ -188,8 +202,9 @@ def _part(lines: Sequence[str], indices: range, newsletter: bool) -> _Part:
             after_keywords = False
             continue
         after_keywords = False
-        if clean.is_boilerplate(text):
-            if clean.fold(text).startswith("---"):
+        furniture = clean.furniture(text)
+        if furniture is not None:
+            if furniture.breaks_section:
                 kept.append(clean.Line(number, "", rule=True))
             continue
         kept.append(clean.Line(number, text, after_spacer=after_spacer))
@@ -208,26 +223,42 @@ def _paragraphs(lines: Sequence[str], block: _Block, newsletter: bool) -> tuple[
     return merged, body, summary
 
 
+@dataclass(frozen=True)
+class _Keywords:
+    """What the keywords lines of a resource say: its keywords, and the dates they end with."""
+
+    words: tuple[str, ...]
+    date: str | None
+    updated: str | None
+
+
+def _keywords(*parts: _Part) -> _Keywords:
+    words: list[str] = []
+    date = updated = None
+    for line in (line for part in parts for line in part.keyword_lines):
+        found, line_date, line_update = metadata.split_keywords_line(line)
+        words.extend(found)
+        date = date or line_date
+        updated = updated or line_update
+    words.extend(tag for part in parts for tag in part.tags)
+    return _Keywords(metadata.unique_keywords(words), date, updated)
+
+
 def _resource(file_name: str, lines: Sequence[str], block: _Block) -> Resource:
     title = normalize_line(lines[block.title])
     paragraphs, body, summary = _paragraphs(lines, block, newsletter=False)
     kind = metadata.detect_kind(title, paragraphs[0].text if paragraphs else None)
     if kind == "newsletter":
         paragraphs, body, summary = _paragraphs(lines, block, newsletter=True)
-
-    keywords: list[str] = []
-    keywords_date = updated = None
-    for line in (*body.keyword_lines, *summary.keyword_lines):
-        words, date, update = metadata.split_keywords_line(line)
-        keywords.extend(words)
-        keywords_date = keywords_date or date
-        updated = updated or update
-    keywords.extend((*body.tags, *summary.tags))
+    keywords = _keywords(body, summary)
 
     text_lines = [normalize_line(lines[i]) for i in (*block.body, *block.summary)]
+    published, page_updated = metadata.own_dates(text_lines)
     issue_lines = [line for line in text_lines
                    if kind == "newsletter" and metadata.is_issue_line(line)]
-    date = keywords_date or metadata.find_date([*issue_lines, title, *text_lines])
+    updated = keywords.updated or page_updated
+    date = metadata.page_date(published=published, title=title, updated=updated,
+                              fields=(keywords.date, metadata.find_date(issue_lines)))
     number = metadata.fiche_number(title) if kind == "fiche" else None
     return Resource(
         id=resource_id(kind, title, date, number),
@@ -238,7 +269,7 @@ def _resource(file_name: str, lines: Sequence[str], block: _Block) -> Resource:
         paragraphs=tuple(paragraphs),
         date=date,
         updated=updated,
-        keywords=metadata.unique_keywords(keywords),
+        keywords=keywords.words,
         fiche_number=number,
     )
 
@@ -254,7 +285,7 @@ def parse_website(file_name: str, text: str) -> list[Resource]:
 
 
 def parse_page(file_name: str, text: str) -> list[Resource]:
-    """A single page without metadata: its first line of text is the title.
+    """A single page without metadata: its first line of text (furniture aside) is the title.
 
     Such a page (the 2015 seminar report) is public; each line is a paragraph.
     """
@@ -268,7 +299,11 @@ def parse_page(file_name: str, text: str) -> list[Resource]:
     part = _part(lines, range(first + 1, len(lines)), newsletter=False)
     paragraphs = clean.merge_body_and_summary([], clean.paragraphs_of(part.lines))
     kind = metadata.detect_kind(title, paragraphs[0].text if paragraphs else None)
-    date = metadata.find_date([title, *(normalize_line(line) for line in lines[first + 1:])])
+    keywords = _keywords(part)
+    published, page_updated = metadata.own_dates(lines)
+    updated = keywords.updated or page_updated
+    date = metadata.page_date(published=published, fields=(keywords.date,), title=title,
+                              updated=updated)
     return [Resource(
         id=resource_id(kind, title, date, None),
         title=title,
@@ -277,9 +312,8 @@ def parse_page(file_name: str, text: str) -> list[Resource]:
         source=Source(file_name, first + 1, _last_text_line(lines, first, len(lines)) + 1),
         paragraphs=tuple(paragraphs),
         date=date,
-        keywords=metadata.unique_keywords(
-            [w for line in part.keyword_lines for w in metadata.split_keywords_line(line)[0]]
-        ),
+        updated=updated,
+        keywords=keywords.words,
     )]
 
 

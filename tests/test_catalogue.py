@@ -208,3 +208,12 @@ def test_same_as_on_the_real_seeds() -> None:
     others = [i for i, links in same_as.items() if links and i.startswith("catalogue-")]
     assert sorted(others) == ["catalogue-fiche-centre-de-sante-des-3-cites",
                               "catalogue-fiche-migracoop"]
+
+
+def test_the_current_site_name_closes_the_export_too(text: str,
+                                                     resources: list[Resource]) -> None:
+    """The signature in the network's current name (« …Économie Sociale et Solidaire ») is
+    a footer like the older one: no section takes it as text."""
+    current = text.replace("pour une Économie Solidaire", "pour une Économie Sociale et Solidaire")
+    assert current != text
+    assert parse_catalogue(CATALOGUE.name, current) == resources

@@ -12,7 +12,7 @@ from indexer.parse import parse_seeds
 def test_summary_on_seeds(seeds_dir, capsys):
     assert main(["parse", str(seeds_dir)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"website resources\s+29  \(article 4, conference 13, event 2, fiche 8, "
+    assert re.search(r"website resources\s+29  \(article 3, conference 14, event 2, fiche 8, "
                      r"newsletter 2\)", out)
     assert re.search(r"single pages\s+1  \(event 1\)", out)
     assert re.search(r"catalogue\s+33  \(chapter 5, fiche 8, section 20\)", out)
