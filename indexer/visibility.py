@@ -15,6 +15,10 @@ joins `tests/test_visibility.py`, which compares every anonymous score with thos
 built from the public resources alone.
 
 Filters (kind, years) only remove passages from a ranking; they do not change statistics.
+Dense search is exact below `FLAT_LIMIT` passages (FAISS keeps only the allowed ids), so no
+private vector changes an anonymous result. Above it the HNSW graph is built over every
+vector: its approximate neighbours could differ from those of a public-only graph, and an
+HNSW index per visibility is the fix to make when the corpus gets that large.
 """
 
 from __future__ import annotations

@@ -19,6 +19,12 @@ from indexer.sentences import Sentence, split_sentences
 
 MAX_ANSWER_CHARS = 400
 _WORD = re.compile(r"\w+", re.UNICODE)
+def analyze_words(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, analyzed term, or "" for a stop word) of every word of `text`."""
+    return tuple((m.start(), m.end(), next(iter(analyzer.tokens(m.group(0))), ""))
+                 for m in _WORD.finditer(text))
+
+
 def highlight(text: str, query_terms: set[str], analyzer: Analyzer,
               span: tuple[int, int] | None = None,
               words: Sequence[tuple[int, int, str]] | None = None) -> str:
@@ -31,8 +37,7 @@ def highlight(text: str, query_terms: set[str], analyzer: Analyzer,
         return (html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>"
                 + html.escape(text[b:]))
     if words is None:
-        words = [(m.start(), m.end(), next(iter(analyzer.tokens(m.group(0))), ""))
-                 for m in _WORD.finditer(text)]
+        words = analyze_words(text, analyzer)
     parts: list[str] = []
     last = 0
     for start, end, term in words:

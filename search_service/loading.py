@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from indexer.embed import Embedder, EncodingSettings, ModelInfo
 from indexer.errors import IndexerError
 from indexer.lexical import Analyzer, load_bm25
 from indexer.model import load_sentence_transformer, model_checksum, resolve_model
-from indexer.store import MANIFEST_FILE, IndexData, IndexLoadError, load_index, resolve_version
-from indexer.visibility import VISIBILITIES
+from indexer.store import (
+    MANIFEST_FILE,
+    RESOURCES_FILE,
+    IndexData,
+    IndexLoadError,
+    load_index,
+    resolve_version,
+)
+from indexer.visibility import VISIBILITIES, visible_positions
 from search_service.retrieval import RetrievalConfig, Searcher
 
 
@@ -34,9 +41,15 @@ def load_lexical(data: IndexData) -> tuple[Analyzer, dict[str, Any]]:
         analyzer = Analyzer.from_dict(lexical)
     except (KeyError, TypeError) as exc:
         raise IndexLoadError(manifest_path, f"its lexical section is incomplete ({exc})") from exc
+    resources = {r["id"]: r for r in data.resources}
+    private = [bool(resources[p["resource_id"]]["private"]) for p in data.passages]
     indexes: dict[str, Any] = {}
     for who in VISIBILITIES:
         name, count = directories.get(who), documents.get(who)
+        visible_count = len(visible_positions(private, who))
+        if (count or 0) != visible_count:
+            raise IndexLoadError(manifest_path, f"its lexical section counts {count} {who} "
+                                 f"documents, {RESOURCES_FILE} makes {visible_count}")
         if name is None and count is None:
             continue
         if not isinstance(name, str) or not isinstance(count, int) or "/" in name:
@@ -83,7 +96,7 @@ def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
     return searcher
 
 
-def _refuse_model(version: Path, model: dict[str, Any], info: ModelInfo) -> None:
+def _refuse_model(version: Path, model: dict[str, Any], info: ModelInfo) -> NoReturn:
     raise IndexLoadError(version / MANIFEST_FILE,
                          f"was built with model {model['checksum'][:12]}…, the model at "
                          f"{info.path} is {info.checksum[:12]}…: "

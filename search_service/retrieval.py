@@ -8,7 +8,6 @@ an anonymous search uses (BM25, the name table) are built over public passages o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +19,10 @@ from indexer.lexical import Analyzer
 from indexer.sentences import Sentence
 from indexer.store import IndexData
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
+from search_service.answer import analyze_words
 from search_service.fusion import fuse
 from search_service.names import NameTable
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 Words = tuple[tuple[int, int, str], ...]
 
 
@@ -136,9 +135,7 @@ class Searcher:
         """(start, end, analyzed term or "") of every word of a passage, for highlighting."""
         words = self._words.get(index)
         if words is None:
-            text = self.data.passages[index]["text"]
-            words = tuple((m.start(), m.end(), next(iter(self.analyzer.tokens(m.group(0))), ""))
-                          for m in _WORD.finditer(text))
+            words = analyze_words(self.data.passages[index]["text"], self.analyzer)
             self._words[index] = words
         return words
 

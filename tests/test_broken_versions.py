@@ -133,6 +133,7 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
                                 "indptr.csc.index.npy"),
     "truncated bm25 vocabulary": (_truncate("bm25/vocab.index.json"), "vocab.index.json"),
     "bm25 of another visibility": (_other_bm25, "params.index.json"),
+    "private flag flipped": (_retype("resources.jsonl", "private", False), "resources.jsonl"),
 }
 
 
