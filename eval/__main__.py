@@ -3,7 +3,8 @@
 - `run --index DIR [--mode M] [--split S] [--url URL]`: print the metrics tables;
 - `calibrate --index DIR`: choose the confidence threshold;
 - `report --index DIR [--out-dir D]`: write eval/report.md and its plots;
-- `bench [--sizes ...] [--json PATH]`: build, latency, concurrency, memory and FAISS scale.
+- `bench [--sizes ...] [--json PATH]`: build, latency, concurrency, memory and FAISS scale;
+- `cost --index DIR`: CPU cost of the longest valid query against a typical one.
 """
 
 from __future__ import annotations
@@ -129,6 +130,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if results.get("ok", True) else 1
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    from eval.cost import BUDGET_RATIO, format_cost, measure_cost
+    from search_service.loading import load_searcher
+
+    report = measure_cost(load_searcher(args.index), repeats=args.repeats)
+    print(format_cost(report))
+    return 0 if report.ratio <= BUDGET_RATIO else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_bench_arguments(p)
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("cost", help="CPU cost of the longest valid query against a typical "
+                       "one (the per-request budget)")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--repeats", type=int, default=7)
+    p.set_defaults(func=cmd_cost)
     p = sub.add_parser("load", help="16 clients while the index is rebuilt and swapped",
                        description="Load run on loopback: a real server (started with "
                        "RTES_RATE_LIMIT_EXEMPT=127.0.0.1 so the clients are allow-listed from "

@@ -13,6 +13,7 @@ import logging
 import platform
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from indexer.chunk import ChunkSettings, chunk_resources
 from indexer.documents import Passage, Resource
 from indexer.embed import Embedder, embedding_text
 from indexer.errors import IndexerError
-from indexer.lexical import LEXICAL_DIR, Analyzer, build_bm25, save_bm25
+from indexer.lexical import LEXICAL_DIRS, Analyzer, build_bm25_per_visibility, save_bm25
 from indexer.parse import parse_seeds, seed_files
 from indexer.sentences import split_sentences
 from indexer.store import (
@@ -110,7 +111,8 @@ def _reusable(previous: IndexData | None, embedder: Embedder
             or previous.manifest.get("encoding") != embedder.settings.to_dict()):
         log.info("model or encoding changed since the live version: re-embedding everything")
         return {}, {}
-    passages = {p["embedding_sha"]: previous.vectors[i] for i, p in enumerate(previous.passages)}
+    passages = {p["embedding_sha"]: previous.vectors[i]
+                for i, p in enumerate(previous.passages) if "embedding_sha" in p}
     sentences = {}
     if previous.sentence_vectors is not None:
         sentences = {r["sha"]: previous.sentence_vectors[i]
@@ -147,7 +149,7 @@ def _sentence_rows(passages: list[Passage]) -> tuple[list[dict[str, Any]], list[
 
 def _manifest(embedder: Embedder, chunking: ChunkSettings, analyzer: Analyzer,
               resources: list[Resource], n_passages: int, n_sentences: int, flat_limit: int,
-              seeds_dir: Path) -> dict[str, Any]:
+              seeds_dir: Path, lexical_documents: dict[str, int]) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -158,13 +160,20 @@ def _manifest(embedder: Embedder, chunking: ChunkSettings, analyzer: Analyzer,
         "faiss": {"type": choose_index_type(n_passages, flat_limit), "metric": "inner_product",
                   "id_map": "IndexIDMap2", "flat_limit": flat_limit, "hnsw_m": HNSW_M,
                   "hnsw_ef_construction": HNSW_EF_CONSTRUCTION, "hnsw_ef_search": HNSW_EF_SEARCH},
-        "lexical": {**analyzer.to_dict(), "directory": LEXICAL_DIR, "text": "embedding_text"},
+        "lexical": {**analyzer.to_dict(), "text": "embedding_text",
+                    "directories": {v: LEXICAL_DIRS[v] for v in lexical_documents},
+                    "documents": lexical_documents},
         "sentences": {"count": n_sentences, "prompt": embedder.settings.passage_prompt,
                       "header": False},
         "corpus": {"hash": corpus_hash(seeds_dir), "resources": len(resources),
                    "passages": n_passages, "private": sum(r.private for r in resources)},
         "libraries": _library_versions(),
     }
+
+
+def save_lexical(indexes: dict[str, Any], version_dir: Path) -> None:
+    for who, index in indexes.items():
+        save_bm25(index, version_dir / LEXICAL_DIRS[who])
 
 
 def build_index(
@@ -178,12 +187,18 @@ def build_index(
     flat_limit: int = FLAT_LIMIT,
     progress: bool = True,
     analyzer: Analyzer | None = None,
+    keep: Callable[[Resource], bool] | None = None,
 ) -> BuildSummary:
-    """Build a new version of the index in `index_dir` and make it current."""
+    """Build a new version of the index in `index_dir` and make it current.
+
+    `keep` chooses the resources to index (all by default): `lambda r: not r.private`
+    builds a public-only index, the reference the visibility test compares against.
+    """
     started = time.perf_counter()
     chunking = chunking or ChunkSettings()
     analyzer = analyzer or Analyzer()
-    resources = parse_seeds(seeds_dir, skip_invalid=skip_invalid).resources
+    resources = [r for r in parse_seeds(seeds_dir, skip_invalid=skip_invalid).resources
+                 if keep is None or keep(r)]
     by_id = {r.id: r for r in resources}
     passages = chunk_resources(resources, chunking)
     texts = [embedding_text(p, by_id[p.resource_id], embedder.settings.header_format)
@@ -199,16 +214,19 @@ def build_index(
 
     hashes = {r.id: content_hash(r) for r in resources}
     old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
+    # Corpus statistics are built per visibility: see indexer.visibility for the rule.
+    bm25 = build_bm25_per_visibility(texts, [by_id[p.resource_id].private for p in passages],
+                                     analyzer)
     manifest = _manifest(embedder, chunking, analyzer, resources, len(passages),
-                         len(sentence_rows), flat_limit, seeds_dir)
-    bm25 = build_bm25(texts, analyzer)
+                         len(sentence_rows), flat_limit, seeds_dir,
+                         {v: int(index.scores["num_docs"]) for v, index in bm25.items()})
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
     version = write_version(
         index_dir, manifest,
         [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources],
         [{**p.to_dict(), "embedding_sha": sha} for p, sha in zip(passages, shas, strict=True)],
         vectors,
-        write_extra=lambda tmp: save_bm25(bm25, tmp / LEXICAL_DIR),
+        write_extra=lambda tmp: save_lexical(bm25, tmp),
         sentences=sentence_rows, sentence_vectors=sentence_vectors,
     )
     return BuildSummary(

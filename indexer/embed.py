@@ -94,10 +94,24 @@ class Embedder:
             raise ValueError("the model does not report its embedding dimension")
         return int(dim)
 
+    def clip(self, text: str, prompt: str, max_tokens: int) -> str:
+        """The longest prefix of `text` that, behind `prompt`, fits in `max_tokens` model
+        tokens (special tokens included), cut where a token ends."""
+        full = prompt + text
+        encoded = self.model.tokenizer(full, truncation=True, max_length=max_tokens,
+                                       return_offsets_mapping=True)
+        ends = [end for start, end in encoded["offset_mapping"] if end > start]
+        if len(encoded["input_ids"]) < max_tokens or not ends or ends[-1] >= len(full.rstrip()):
+            return text
+        return full[: ends[-1]][len(prompt):]
+
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int,
-                progress: bool) -> np.ndarray:
+                progress: bool, max_tokens: int | None = None) -> np.ndarray:
+        texts = [unicodedata.normalize(self.settings.unicode_form, t) for t in texts]
+        if max_tokens is not None:
+            texts = [self.clip(t, prompt, max_tokens) for t in texts]
         vectors = self.model.encode(
-            [prompt + unicodedata.normalize(self.settings.unicode_form, t) for t in texts],
+            [prompt + t for t in texts],
             batch_size=batch_size,
             show_progress_bar=progress,
             normalize_embeddings=self.settings.normalize,
@@ -111,13 +125,15 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._encode(texts, self.settings.passage_prompt, batch_size, progress)
 
-    def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 32,
+                       max_tokens: int | None = None) -> np.ndarray:
+        """Question vectors; with `max_tokens`, each question is first clipped to fit."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._encode(texts, self.settings.query_prompt, batch_size, False)
+        return self._encode(texts, self.settings.query_prompt, batch_size, False, max_tokens)
 
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode_queries([text])[0]
+    def encode_query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
+        return self.encode_queries([text], max_tokens=max_tokens)[0]
 
 
 def load_embedder(

@@ -16,3 +16,12 @@ class SeedFileError(IndexerError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class IndexLoadError(IndexerError):
+    """An index file that is missing, corrupt or disagrees with the rest."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")

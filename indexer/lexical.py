@@ -6,14 +6,21 @@ the analyzer from them, so queries are always cut the way the passages were.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from indexer.errors import IndexLoadError
+from indexer.store import read_array
 from indexer.text import fold_accents
+from indexer.visibility import MEMBER, PUBLIC, VISIBILITIES, visible_positions
 
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 ACRONYMS = (
@@ -87,7 +94,9 @@ class Analyzer:
                    stopwords=tuple(data["stopwords"]), fold_accents=data["fold_accents"])
 
 
-LEXICAL_DIR = "bm25"
+# One BM25 index per visibility (see indexer.visibility): document frequencies and the average
+# length of the public index never count a private passage.
+LEXICAL_DIRS = {MEMBER: "bm25", PUBLIC: "bm25-public"}
 
 
 def build_bm25(texts: list[str], analyzer: Analyzer) -> Any:
@@ -98,11 +107,75 @@ def build_bm25(texts: list[str], analyzer: Analyzer) -> Any:
     return retriever
 
 
+def build_bm25_per_visibility(texts: Sequence[str], private: Sequence[bool],
+                              analyzer: Analyzer) -> dict[str, Any]:
+    """BM25 over the passages each visibility may see; no index for one that sees none."""
+    indexes = {}
+    for who in VISIBILITIES:
+        visible_texts = [texts[i] for i in visible_positions(private, who)]
+        if visible_texts:
+            indexes[who] = build_bm25(visible_texts, analyzer)
+    return indexes
+
+
 def save_bm25(retriever: Any, directory: Path) -> None:
     retriever.save(str(directory), show_progress=False)
 
 
-def load_bm25(directory: Path) -> Any:
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexLoadError(path, "is missing") from exc
+    except OSError as exc:
+        raise IndexLoadError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(path, f"is not valid JSON ({exc})") from exc
+
+
+def check_bm25_files(directory: Path, documents: int) -> None:
+    """Every file of a saved bm25s index is readable and agrees with the others and with the
+    `documents` the manifest counts; a problem names the file."""
+    if not directory.is_dir():
+        raise IndexLoadError(directory, "is missing")
+    params = _read_json(directory / "params.index.json")
+    if not isinstance(params, dict) or params.get("num_docs") != documents:
+        got = params.get("num_docs") if isinstance(params, dict) else params
+        raise IndexLoadError(directory / "params.index.json",
+                             f"counts {got!r} documents, the manifest says {documents}")
+    vocab = _read_json(directory / "vocab.index.json")
+    if not isinstance(vocab, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in vocab.values()):
+        raise IndexLoadError(directory / "vocab.index.json",
+                             "is not an object of token → integer id")
+    data = read_array(directory / "data.csc.index.npy", dtype=np.float32)
+    indices = read_array(directory / "indices.csc.index.npy", dtype=None)
+    indptr = read_array(directory / "indptr.csc.index.npy", dtype=None)
+    named = {"indptr": indptr, "indices": indices}
+    for name, array in named.items():
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise IndexLoadError(directory / f"{name}.csc.index.npy",
+                                 f"holds {array.dtype} of shape {array.shape}, expected "
+                                 "one row of integers")
+    if (len(indptr) < 1 or indptr[0] != 0 or (np.diff(indptr) < 0).any()
+            or max(vocab.values(), default=0) >= len(indptr)):
+        raise IndexLoadError(directory / "indptr.csc.index.npy",
+                             "disagrees with vocab.index.json (truncated or from another build)")
+    if len(indices) != indptr[-1] or (len(indices) and not
+                                      0 <= indices.min() <= indices.max() < documents):
+        raise IndexLoadError(directory / "indices.csc.index.npy",
+                             "disagrees with indptr.csc.index.npy or the document count "
+                             "(truncated or from another build)")
+    if data.shape != indices.shape:
+        raise IndexLoadError(directory / "data.csc.index.npy",
+                             f"holds {data.shape[0] if data.ndim else 0} scores for "
+                             f"{len(indices)} postings (truncated or from another build)")
+
+
+def load_bm25(directory: Path, documents: int | None = None) -> Any:
+    """A saved bm25s index; with `documents`, every file is checked first."""
     import bm25s
 
+    if documents is not None:
+        check_bm25_files(directory, documents)
     return bm25s.BM25.load(str(directory))

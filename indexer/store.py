@@ -1,24 +1,37 @@
 """An index is a directory with a manifest, written beside the old one and switched atomically.
 
 Layout: `INDEX_DIR/versions/<timestamp>/{vectors.faiss, vectors.npy, passages.jsonl,
-resources.jsonl, manifest.json}` and `INDEX_DIR/current`, a symlink to the live version.
-A version directory is complete before `current` points at it, so a reader never sees half.
+resources.jsonl, sentences.jsonl, sentences.npy, bm25/, bm25-public/, manifest.json}` and
+`INDEX_DIR/current`, a symlink to the live version (`indexer.versions`). A version directory
+is complete before `current` points at it, so a reader never sees half. Loading checks every
+file and row (`indexer.schema`); any disagreement is an `IndexLoadError` naming the file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from indexer.errors import IndexerError
+from indexer.errors import IndexLoadError
+from indexer.schema import (
+    PASSAGE,
+    PASSAGE_OPTIONAL,
+    RESOURCE,
+    RESOURCE_OPTIONAL,
+    SENTENCE,
+    check_manifest,
+    read_rows,
+)
+from indexer.versions import list_versions, new_temp_version, prune_versions, switch_current
 
 FAISS_FILE = "vectors.faiss"
 VECTORS_FILE = "vectors.npy"
@@ -27,19 +40,16 @@ RESOURCES_FILE = "resources.jsonl"
 MANIFEST_FILE = "manifest.json"
 SENTENCES_FILE = "sentences.jsonl"
 SENTENCE_VECTORS_FILE = "sentences.npy"
-FORMAT_VERSION = 1
+# 2: BM25 per visibility (bm25/ for members, bm25-public/ for anonymous callers).
+FORMAT_VERSION = 2
 FLAT_LIMIT = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 128
 
-
-class IndexLoadError(IndexerError):
-    """An index file that is missing, corrupt or disagrees with the rest."""
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        self.path = Path(path)
-        super().__init__(f"{self.path}: {reason}")
+# Re-exported: callers import the whole index API from here.
+__all__ = ["IndexData", "IndexLoadError", "list_versions", "load_index", "prune_versions",
+           "read_manifest", "resolve_version", "switch_current", "write_version"]
 
 
 @dataclass
@@ -90,24 +100,6 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def switch_current(index_dir: Path, version_dir: Path) -> None:
-    """Point `current` at `version_dir` with one atomic rename."""
-    tmp_link = index_dir / f".current-{os.getpid()}"
-    if tmp_link.is_symlink() or tmp_link.exists():
-        tmp_link.unlink()
-    tmp_link.symlink_to(os.path.relpath(version_dir, index_dir))
-    os.replace(tmp_link, index_dir / "current")
-    _fsync_dir(index_dir)
-
-
 def write_version(
     index_dir: Path,
     manifest: dict[str, Any],
@@ -125,10 +117,7 @@ def write_version(
     import faiss
 
     versions = index_dir / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    tmp = versions / f".tmp-{stamp}"
-    tmp.mkdir()
+    tmp, stamp = new_temp_version(versions)
     try:
         ids = np.array([int(p["id"]) for p in passages], dtype=np.int64)
         index = build_faiss(vectors, ids, manifest["faiss"]["type"])
@@ -154,54 +143,41 @@ def write_version(
     return final
 
 
-def list_versions(index_dir: Path) -> list[Path]:
-    versions = index_dir / "versions"
-    if not versions.is_dir():
-        return []
-    return sorted(p for p in versions.iterdir() if p.is_dir() and not p.name.startswith("."))
+NO_INDEX_HINT = "build one with `python -m indexer build SEEDS_DIR --out DIR`"
 
 
-def prune_versions(index_dir: Path, keep: int = 3) -> list[Path]:
-    """Remove all but the newest `keep` versions, never the live one."""
-    live = (index_dir / "current").resolve() if (index_dir / "current").exists() else None
-    removed = []
-    for version in list_versions(index_dir)[:-keep] if keep > 0 else []:
-        if version.resolve() != live:
-            shutil.rmtree(version, ignore_errors=True)
-            removed.append(version)
-    return removed
+def _follow_current(current: Path) -> Path:
+    """The version `current` points to; a loop or a dangling link names the link."""
+    try:
+        target = Path(os.path.realpath(current, strict=True))
+    except OSError as exc:
+        try:
+            points_to = os.readlink(current)
+        except OSError:
+            points_to = "?"
+        if exc.errno == errno.ELOOP:
+            raise IndexLoadError(current, f"is a symlink loop (it points to {points_to!r})") \
+                from exc
+        raise IndexLoadError(current, f"points to {points_to!r}, which does not exist "
+                                      f"({exc.strerror or exc})") from exc
+    if not (target / MANIFEST_FILE).is_file():
+        raise IndexLoadError(current, f"points to {target}, a version without {MANIFEST_FILE}")
+    return target
 
 
 def resolve_version(path: Path) -> Path:
     """An index directory (follows `current`) or a version directory itself."""
-    if not path.exists():
-        raise IndexLoadError(path, "no such index directory; build one with "
-                                   "`python -m indexer build SEEDS_DIR --out DIR`")
+    current = path / "current"
+    if current.is_symlink():
+        return _follow_current(current)
+    if not path.is_dir():
+        raise IndexLoadError(path, f"no such index directory; {NO_INDEX_HINT}")
     if (path / MANIFEST_FILE).is_file():
         return path
-    current = path / "current"
-    if current.is_symlink() or current.exists():
-        target = current.resolve()
-        if not (target / MANIFEST_FILE).is_file():
-            raise IndexLoadError(current, "points to a version without manifest.json")
-        return target
-    raise IndexLoadError(path, "holds neither manifest.json nor a `current` version; "
-                               "build one with `python -m indexer build SEEDS_DIR --out DIR`")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise IndexLoadError(path, f"line {n} is not JSON ({exc.msg})") from exc
-    except OSError as exc:
-        raise IndexLoadError(path, f"cannot be read ({exc.strerror})") from exc
-    return rows
+    if current.exists():
+        return _follow_current(current)
+    raise IndexLoadError(path, f"holds neither {MANIFEST_FILE} nor a `current` version; "
+                               f"{NO_INDEX_HINT}")
 
 
 def read_manifest(version: Path) -> dict[str, Any]:
@@ -209,12 +185,14 @@ def read_manifest(version: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise IndexLoadError(path, f"cannot be read ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise IndexLoadError(path, f"is not valid JSON ({exc.msg})") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexLoadError(path, f"format version {manifest.get('format_version')!r}, "
+        raise IndexLoadError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(path, f"is not valid JSON ({exc})") from exc
+    version_seen = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version_seen != FORMAT_VERSION:
+        raise IndexLoadError(path, f"format version {version_seen!r}, "
                                    f"this code reads {FORMAT_VERSION}: rebuild the index")
+    check_manifest(path, manifest)
     return manifest
 
 
@@ -227,14 +205,29 @@ def _read_faiss(path: Path) -> Any:
         return faiss.read_index(str(path))
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
-        raise IndexLoadError(path, f"is corrupt or truncated ({first[:200]})") from exc
+        first = re.sub(r"^Error in .*? at \S+:\d+: ", "", first)  # faiss's C++ location
+        raise IndexLoadError(path, f"is corrupt or truncated (faiss: {first[:200]})") from exc
 
 
-def _read_vectors(path: Path) -> np.ndarray:
+def read_array(path: Path, shape: tuple[int, ...] | None = None,
+               dtype: Any = np.float32) -> np.ndarray:
+    """A .npy file, checked for its dtype (None: any) and (when given) its shape."""
     try:
-        return np.load(path, allow_pickle=False)
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise IndexLoadError(path, "is missing") from exc
     except (OSError, ValueError, EOFError) as exc:
-        raise IndexLoadError(path, f"is corrupt or unreadable ({exc})") from exc
+        raise IndexLoadError(path, f"is corrupt or truncated ({exc})") from exc
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        raise IndexLoadError(path, f"holds {array.dtype} values, expected {np.dtype(dtype)}")
+    if shape is not None and array.shape != shape:
+        raise IndexLoadError(path, f"has shape {array.shape}, expected {shape}")
+    return array
+
+
+def _count(path: Path, rows: list[dict[str, Any]], what: str, expected: int) -> None:
+    if len(rows) != expected:
+        raise IndexLoadError(path, f"holds {len(rows)} {what}, the manifest says {expected}")
 
 
 def load_index(path: Path, expected_model_checksum: str | None = None) -> IndexData:
@@ -244,59 +237,61 @@ def load_index(path: Path, expected_model_checksum: str | None = None) -> IndexD
     version = resolve_version(path)
     manifest = read_manifest(version)
     if expected_model_checksum is not None:
-        got = manifest.get("model", {}).get("checksum")
+        got = manifest["model"]["checksum"]
         if got != expected_model_checksum:
             raise IndexLoadError(
                 version / MANIFEST_FILE,
                 f"was built with another model (checksum {str(got)[:12]}…, the loaded model "
                 f"is {expected_model_checksum[:12]}…): rebuild the index with this model",
             )
-    passages = _read_jsonl(version / PASSAGES_FILE)
-    resources = _read_jsonl(version / RESOURCES_FILE)
-    vectors = _read_vectors(version / VECTORS_FILE)
-    index = _read_faiss(version / FAISS_FILE)
+    passages = read_rows(version / PASSAGES_FILE, PASSAGE, PASSAGE_OPTIONAL)
+    resources = read_rows(version / RESOURCES_FILE, RESOURCE, RESOURCE_OPTIONAL)
+    _count(version / PASSAGES_FILE, passages, "passages", manifest["corpus"]["passages"])
+    _count(version / RESOURCES_FILE, resources, "resources", manifest["corpus"]["resources"])
+    _check_references(version, passages, resources)
     dim = manifest["model"]["dimension"]
-    counts = manifest["corpus"]
-    if len(passages) != counts["passages"]:
-        raise IndexLoadError(version / PASSAGES_FILE, f"holds {len(passages)} passages, "
-                             f"the manifest says {counts['passages']}")
-    if len(resources) != counts["resources"]:
-        raise IndexLoadError(version / RESOURCES_FILE, f"holds {len(resources)} resources, "
-                             f"the manifest says {counts['resources']}")
-    if vectors.ndim != 2 or vectors.shape != (len(passages), dim):
-        raise IndexLoadError(version / VECTORS_FILE, f"has shape {vectors.shape}, expected "
-                             f"({len(passages)}, {dim}) from passages.jsonl and the manifest")
+    vectors = read_array(version / VECTORS_FILE, (len(passages), dim))
+    index = _read_faiss(version / FAISS_FILE)
     if index.ntotal != len(passages) or index.d != dim:
         raise IndexLoadError(version / FAISS_FILE, f"holds {index.ntotal} vectors of dimension "
                              f"{index.d}, expected {len(passages)} of {dim}")
-    ids = faiss.vector_to_array(index.id_map)
+    try:
+        ids = faiss.vector_to_array(index.id_map)
+    except AttributeError as exc:
+        raise IndexLoadError(version / FAISS_FILE, "has no id map (IndexIDMap2)") from exc
     if [str(i) for i in ids.tolist()] != [p["id"] for p in passages]:
-        raise IndexLoadError(version / FAISS_FILE, "its ids disagree with passages.jsonl")
-    known = {r["id"] for r in resources}
-    orphans = {p["resource_id"] for p in passages} - known
-    if orphans:
-        missing = sorted(orphans)[:3]
-        raise IndexLoadError(version / PASSAGES_FILE,
-                             f"names resources missing from {RESOURCES_FILE}: {missing}")
-    sentences, sentence_vectors = _load_sentences(version, manifest, len(passages), dim)
+        raise IndexLoadError(version / FAISS_FILE, f"its ids disagree with {PASSAGES_FILE}")
+    sentences, sentence_vectors = _load_sentences(version, manifest, passages, dim)
     return IndexData(version, manifest, resources, passages, vectors, index, sentences,
                      sentence_vectors)
 
 
-def _load_sentences(version: Path, manifest: dict[str, Any], n_passages: int,
+def _check_references(version: Path, passages: list[dict[str, Any]],
+                      resources: list[dict[str, Any]]) -> None:
+    """Passage ids are 63-bit integers; every passage names a resource that exists."""
+    bad = next((p["id"] for p in passages if not p["id"].isdigit() or int(p["id"]) >= 2**63),
+               None)
+    if bad is not None:
+        raise IndexLoadError(version / PASSAGES_FILE, f"passage id {bad[:40]!r} is not a "
+                             "63-bit integer")
+    orphans = {p["resource_id"] for p in passages} - {r["id"] for r in resources}
+    if orphans:
+        raise IndexLoadError(version / PASSAGES_FILE, f"names resources missing from "
+                             f"{RESOURCES_FILE}: {sorted(orphans)[:3]}")
+
+
+def _load_sentences(version: Path, manifest: dict[str, Any], passages: list[dict[str, Any]],
                     dim: int) -> tuple[list[dict[str, Any]], np.ndarray | None]:
     """Sentence rows and vectors, when the manifest says the version has them."""
     expected = manifest.get("sentences", {}).get("count")
     if expected is None:
         return [], None
-    rows = _read_jsonl(version / SENTENCES_FILE)
-    vectors = _read_vectors(version / SENTENCE_VECTORS_FILE)
-    if len(rows) != expected:
-        raise IndexLoadError(version / SENTENCES_FILE,
-                             f"holds {len(rows)} sentences, the manifest says {expected}")
-    if vectors.shape != (expected, dim):
-        raise IndexLoadError(version / SENTENCE_VECTORS_FILE,
-                             f"has shape {vectors.shape}, expected ({expected}, {dim})")
-    if any(not 0 <= r["passage"] < n_passages for r in rows):
-        raise IndexLoadError(version / SENTENCES_FILE, "names passages that do not exist")
+    rows = read_rows(version / SENTENCES_FILE, SENTENCE)
+    _count(version / SENTENCES_FILE, rows, "sentences", expected)
+    vectors = read_array(version / SENTENCE_VECTORS_FILE, (expected, dim))
+    for n, r in enumerate(rows, 1):
+        if not 0 <= r["passage"] < len(passages) or not (
+                0 <= r["start"] <= r["end"] <= len(passages[r["passage"]]["text"])):
+            raise IndexLoadError(version / SENTENCES_FILE, f"row {n} names a passage or a "
+                                 "span that does not exist")
     return rows, vectors

@@ -1,11 +1,47 @@
-"""`python -m search_service --index DIR --host H --port N`."""
+"""`python -m search_service --index DIR --host H --port N`.
+
+The index is loaded before the server starts: a broken one is one line on stderr naming
+the file at fault, and exit status 2, never a traceback. Every log line (the service's and
+uvicorn's, access log included) carries a timestamp and a level.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import logging.config
 from pathlib import Path
+from typing import Any
 
 from search_service.settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+log = logging.getLogger("search_service")
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """One format for every logger, handed to uvicorn so its own lines follow it too."""
+    handler = {"class": "logging.StreamHandler", "formatter": "plain",
+               "stream": "ext://sys.stderr"}
+    logger = {"handlers": ["stderr"], "level": level, "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": LOG_FORMAT, "datefmt": "%Y-%m-%dT%H:%M:%S%z"}},
+        "handlers": {"stderr": handler},
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+        "loggers": {name: logger for name in ("uvicorn", "uvicorn.access", "search_service",
+                                              "indexer")}
+                   | {"uvicorn.error": {"level": level}},
+    }
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For only from the configured proxies (uvicorn's default trusts
+    127.0.0.1, which would let anything on the host pick its address)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,16 +50,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
+    config = log_config()
+    logging.config.dictConfig(config)
 
     import uvicorn
+    from pydantic import ValidationError
 
+    from indexer.errors import IndexerError
     from search_service.app import create_app
+    from search_service.loading import load_searcher
 
     overrides = {k: v for k, v in
                  {"index_dir": args.index, "host": args.host, "port": args.port}.items()
                  if v is not None}
-    settings = Settings(**overrides)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        log.error("invalid settings: %s", "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return 2
+    try:
+        searcher = load_searcher(settings.index_dir)
+    except IndexerError as exc:
+        log.error("cannot start: %s", " ".join(str(exc).split()))
+        return 2
+    uvicorn.run(create_app(settings, searcher=searcher), host=settings.host,
+                port=settings.port, log_config=config, **proxy_options(settings))
     return 0
 
 

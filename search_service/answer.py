@@ -19,30 +19,43 @@ from indexer.sentences import Sentence, split_sentences
 
 MAX_ANSWER_CHARS = 400
 _WORD = re.compile(r"\w+", re.UNICODE)
+def analyze_words(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, analyzed term, or "" for a stop word) of every word of `text`."""
+    return tuple((m.start(), m.end(), next(iter(analyzer.tokens(m.group(0))), ""))
+                 for m in _WORD.finditer(text))
+
+
 def highlight(text: str, query_terms: set[str], analyzer: Analyzer,
-              span: tuple[int, int] | None = None) -> str:
-    """HTML-escaped `text`, query words wrapped in <mark>; `span` marks a whole sentence."""
+              span: tuple[int, int] | None = None,
+              words: Sequence[tuple[int, int, str]] | None = None) -> str:
+    """HTML-escaped `text`, query words wrapped in <mark>; `span` marks a whole sentence.
+
+    `words`, the (start, end, analyzed term) of each word when already known, saves
+    analyzing the text again."""
     if span is not None:
         a, b = span
         return (html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>"
                 + html.escape(text[b:]))
+    if words is None:
+        words = analyze_words(text, analyzer)
     parts: list[str] = []
     last = 0
-    for m in _WORD.finditer(text):
-        tokens = analyzer.tokens(m.group(0))
-        if tokens and tokens[0] in query_terms:
-            parts.append(html.escape(text[last:m.start()]))
-            parts.append("<mark>" + html.escape(m.group(0)) + "</mark>")
-            last = m.end()
+    for start, end, term in words:
+        if term and term in query_terms:
+            parts.append(html.escape(text[last:start]))
+            parts.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+            last = end
     parts.append(html.escape(text[last:]))
     return "".join(parts)
 
 
-def overlap(sentence: str, query_terms: set[str], analyzer: Analyzer) -> float:
+def overlap(sentence: str, query_terms: set[str], analyzer: Analyzer,
+            sentence_terms: frozenset[str] | None = None) -> float:
     """Share of the query's terms that the sentence contains."""
     if not query_terms:
         return 0.0
-    return len(query_terms & set(analyzer.tokens(sentence))) / len(query_terms)
+    terms = sentence_terms if sentence_terms is not None else set(analyzer.tokens(sentence))
+    return len(query_terms & terms) / len(query_terms)
 
 
 @dataclass(frozen=True)
@@ -70,12 +83,19 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+def asked_type(question: str) -> re.Pattern[str] | None:
+    """What a sentence holding the answer looks like, when the question asks for a kind of
+    thing (a number, a date, a name, a place)."""
+    return next((holds for asks, holds in ANSWER_TYPES if asks.search(question)), None)
+
+
 def answer_type_bonus(question: str, sentence: str, weight: float = 0.06) -> float:
     """A small bonus when the sentence holds the kind of thing the question asks for."""
-    for asks, holds in ANSWER_TYPES:
-        if asks.search(question):
-            return weight if holds.search(sentence) else 0.0
-    return 0.0
+    return _holds_bonus(asked_type(question), sentence, weight)
+
+
+def _holds_bonus(holds: re.Pattern[str] | None, sentence: str, weight: float = 0.06) -> float:
+    return weight if holds is not None and holds.search(sentence) else 0.0
 
 
 def score_sentences(
@@ -85,13 +105,18 @@ def score_sentences(
     analyzer: Analyzer,
     question: str = "",
     lexical_weight: float = 0.3,
+    sentence_terms: Sequence[frozenset[str]] | None = None,
 ) -> list[Candidate]:
     """Sentences ranked by cosine to the question, the share of its terms they hold, and
-    whether they hold the kind of answer it asks for."""
+    whether they hold the kind of answer it asks for. `sentence_terms`, each sentence's
+    analyzed terms when already known, saves analyzing them again."""
+    known: Sequence[frozenset[str] | None] = (sentence_terms if sentence_terms is not None
+                                              else [None] * len(items))
+    holds = asked_type(question)
     scored = [
-        Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer)
-                  + answer_type_bonus(question, s.text), float(c))
-        for (i, s), c in zip(items, cosines, strict=True)
+        Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer, t)
+                  + _holds_bonus(holds, s.text), float(c))
+        for (i, s), c, t in zip(items, cosines, known, strict=True)
     ]
     return sorted(scored, key=lambda c: -c.score)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,13 +13,14 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from search_service.errors import install_error_handlers
-from search_service.reload import Reloader, Watcher
+from search_service.reload import Reloader, Watcher, describe
 from search_service.retrieval import Searcher
 from search_service.routes import router
-from search_service.security import RateLimit, guard
+from search_service.security import AuthFailures, RateLimit, guard
 from search_service.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("search_service")
 
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
@@ -30,6 +32,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         from search_service.loading import load_searcher
 
         live = searcher or load_searcher(settings.index_dir)
+        log.info("serving index version %s", describe(live))
         app.state.reloader = Reloader(
             settings.index_dir, live,
             lambda d: load_searcher(d, live.config, embedder=live.embedder),
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
                               "« Déniché pour vous », conférences, newsletters, catalogue.")
     app.state.settings = settings
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_exempt)
+    app.state.auth_failures = AuthFailures(settings.auth_fail_limit)
     install_error_handlers(app)
     app.middleware("http")(guard)
     if settings.cors_origins:

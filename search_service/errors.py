@@ -20,10 +20,10 @@ class ApiError(Exception):
         self.status, self.fr, self.en, self.headers = status, fr, en, headers
 
 
-def error_response(status: int, fr: str, en: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, fr: str, en: str, headers: dict[str, str] | None = None,
+                   extra: dict[str, object] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, headers=headers,
-                        content={"detail": en, "message": {"fr": fr, "en": en}})
+                        content={"detail": en, "message": {"fr": fr, "en": en}, **(extra or {})})
 
 
 def install_error_handlers(app: FastAPI) -> None:

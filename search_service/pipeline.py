@@ -66,17 +66,19 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
           qvec: np.ndarray, terms: set[str], config: AnswerConfig) -> Quoting:
     """Score the sentences of the answer passages and of the hits found by meaning only."""
     semantic_only = [p.index for h in hits for p in h.passages
-                     if not terms & set(searcher.analyzer.tokens(texts[p.index]))]
+                     if not terms & searcher.passage_terms(p.index)]
     answer_idx = [p.index for h in hits[: config.answer_results]
                   for p in h.passages][: config.answer_passages]
     items: list[tuple[int, Sentence]] = []
     cosines: list[np.ndarray] = []
+    term_sets: list[frozenset[str]] = []
     for i in dict.fromkeys(answer_idx + semantic_only):
-        sentences, sims = searcher.sentences(i, qvec)
+        sentences, sims, sentence_terms = searcher.sentences(i, qvec)
         items.extend((i, s) for s in sentences)
         cosines.append(sims)
+        term_sets.extend(sentence_terms)
     ranked = score_sentences(items, np.concatenate(cosines) if cosines else np.zeros(0),
-                             terms, searcher.analyzer, question)
+                             terms, searcher.analyzer, question, sentence_terms=term_sets)
     spans: dict[int, tuple[int, int]] = {}
     for cand in ranked:
         if cand.passage_index in semantic_only and cand.passage_index not in spans:
@@ -91,9 +93,11 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
                config: AnswerConfig | None = None) -> SearchResponse:
     started = time.perf_counter()
     config = config or AnswerConfig()
-    qvec = searcher.embedder.encode_query(query) if mode != "bm25" else None
-    hits = searcher.search(query, k=k, filters=filters, mode=mode, query_vector=qvec)
-    terms = set(searcher.analyzer.tokens(query))
+    tokens = searcher.query_tokens(query)
+    qvec = searcher.encode_query(query) if mode != "bm25" else None
+    hits = searcher.search(query, k=k, filters=filters, mode=mode, query_vector=qvec,
+                           tokens=tokens)
+    terms = set(tokens)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
     spans: dict[int, tuple[int, int]] = {}
     confident, answer, confidence = bool(hits), None, 1.0 if hits else -1.0
@@ -129,7 +133,8 @@ def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: 
         row = searcher.data.passages[p.index]
         passages.append(PassageOut(
             id=row["id"], text=row["text"],
-            highlight=highlight(texts[p.index], terms, searcher.analyzer, spans.get(p.index)),
+            highlight=highlight(texts[p.index], terms, searcher.analyzer, spans.get(p.index),
+                                searcher.passage_words(p.index)),
             section=row.get("section"), score=round(p.score, 4),
             source=SourceOut(**row["source"]),
         ))

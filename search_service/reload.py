@@ -2,7 +2,11 @@
 
 A new version is loaded completely beside the live one, then swapped in with a
 single reference assignment; requests that started on the old searcher finish
-on it. A version that fails to load is logged and the live one keeps serving.
+on it. A version that fails to load (any reason: a malformed row, a symlink loop,
+a truncated file) is refused with one log line naming the file, logged once per
+distinct version and error, and the live one keeps serving. The watcher does not
+retry a version it refused; `POST /admin/reload` does. The error clears as soon as
+`current` points at a version that loads, or back at the live one.
 """
 
 from __future__ import annotations
@@ -18,15 +22,30 @@ from indexer.errors import IndexerError
 from search_service.retrieval import Searcher
 
 log = logging.getLogger("search_service.reload")
+MAX_REMEMBERED = 64  # refused versions remembered (not retried by the watcher, not re-logged)
 
 
 def current_target(index_dir: Path) -> Path | None:
-    """Where `current` points now (None when the directory is itself a version)."""
+    """Where `current` points now, never raising (None: no `current` link)."""
     link = index_dir / "current"
-    try:
-        return (index_dir / os.readlink(link)).resolve()
-    except OSError:
+    if not link.is_symlink():
         return None
+    return Path(os.path.realpath(link))  # a loop or a dangling link still gives a path
+
+
+def describe(searcher: Searcher) -> str:
+    data = searcher.data
+    return (f"{data.path.name} ({len(data.resources)} resources, {len(data.passages)} "
+            f"passages, {len(data.sentences)} sentences)")
+
+
+def refusal(target: Path, exc: Exception) -> str:
+    """One line for a version that does not load: the file at fault and why."""
+    if isinstance(exc, IndexerError):
+        message = str(exc)
+    else:  # not foreseen by the loader's checks: still one line, never a traceback
+        message = f"{target}: cannot be loaded ({type(exc).__name__}: {exc})"
+    return " ".join(message.split())
 
 
 @dataclass
@@ -45,26 +64,41 @@ class Reloader:
         self.searcher = searcher
         self._load = load
         self._lock = threading.Lock()
-        self.failed_target: Path | None = None
-        self.last_error: str | None = None
+        self._refused: dict[Path, str] = {}  # version → why, each logged once
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the version `current` points to was refused (None: it is the live one)."""
+        target = current_target(self.index_dir)
+        return self._refused.get(target) if target is not None else None
 
     def check(self, force: bool = False) -> ReloadResult:
         with self._lock:
             target = current_target(self.index_dir)
             live = self.searcher.data.path.resolve()
-            unchanged = target is None or target == live
-            if unchanged or (target == self.failed_target and not force):
-                return ReloadResult(False, live.name, self.last_error)
+            if target is None or target == live:
+                return ReloadResult(False, live.name)
+            if target in self._refused and not force:
+                return ReloadResult(False, live.name, self._refused[target])
             try:
                 fresh = self._load(self.index_dir)
-            except (IndexerError, OSError, ValueError, KeyError) as exc:
-                self.failed_target, self.last_error = target, str(exc)
-                log.error("keeping version %s: the new one does not load: %s", live.name, exc)
-                return ReloadResult(False, live.name, str(exc))
+            except Exception as exc:  # every refusal keeps the live version serving
+                return ReloadResult(False, live.name, self._refuse(target, live, exc))
+            old = self.searcher
             self.searcher = fresh  # one reference assignment: readers see old or new, never half
-            self.failed_target, self.last_error = None, None
-            log.info("now serving index version %s (was %s)", fresh.data.path.name, live.name)
+            self._refused.clear()
+            log.info("swapped index version %s → %s", describe(old), describe(fresh))
             return ReloadResult(True, fresh.data.path.name)
+
+    def _refuse(self, target: Path, live: Path, exc: Exception) -> str:
+        error = refusal(target, exc)
+        if self._refused.get(target) != error:
+            log.error("refused index version %s, still serving %s: %s", target.name, live.name,
+                      error)
+        if len(self._refused) >= MAX_REMEMBERED:
+            self._refused.pop(next(iter(self._refused)))
+        self._refused[target] = error
+        return error
 
 
 class Watcher(threading.Thread):
@@ -80,8 +114,8 @@ class Watcher(threading.Thread):
         while not self._stop_event.wait(self.interval):
             try:
                 self.reloader.check()
-            except Exception:  # a watcher that dies silently would stop all reloads
-                log.exception("index watcher error")
+            except Exception as exc:  # a watcher that dies silently would stop all reloads
+                log.error("index watcher error: %s: %s", type(exc).__name__, exc)
 
     def stop(self) -> None:
         self._stop_event.set()

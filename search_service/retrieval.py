@@ -1,14 +1,14 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) passage scores, fused, grouped by resource.
 
 Visibility and filters are applied before ranking, so a private resource never
-takes a rank, a count or a score in an anonymous search.
+takes a rank, a count or a score in an anonymous search; and the corpus statistics
+an anonymous search uses (BM25, the name table) are built over public passages only
+(the rule is written in `indexer.visibility`).
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,19 +18,31 @@ from indexer.embed import Embedder
 from indexer.lexical import Analyzer
 from indexer.sentences import Sentence
 from indexer.store import IndexData
+from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
+from search_service.answer import analyze_words
+from search_service.fusion import fuse
+from search_service.names import NameTable
 
-RRF_K = 60
+Words = tuple[tuple[int, int, str], ...]
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Tuned on the dev split of the question set (see eval/README.md)."""
+    """Tuned on the dev split of the question set (see eval/README.md).
+
+    The last two bound the work of one request (README, "Cost of one query"): the model
+    encodes at most `max_query_tokens` tokens of the question (prompt and special tokens
+    included; the longest question of the set has 50), and BM25, the name bonus and the
+    highlights use its first `max_query_terms` analyzed terms (the set's longest has 18).
+    """
 
     fusion: str = "weighted"  # "weighted" or "rrf"
     dense_weight: float = 0.6
     candidates: int = 100
     passages_per_resource: int = 3
     name_boost: float = 0.25
+    max_query_tokens: int = 64
+    max_query_terms: int = 32
 
 
 @dataclass(frozen=True)
@@ -58,39 +70,22 @@ class ResourceHit:
     passages: list[PassageHit] = field(default_factory=list)
 
 
-def _minmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Scale the allowed scores to [0, 1]; BM25 and cosine live on different scales."""
-    out = np.zeros_like(scores, dtype=np.float32)
-    if not mask.any():
-        return out
-    allowed = scores[mask]
-    lo, hi = float(allowed.min()), float(allowed.max())
-    if hi > lo:
-        out[mask] = (allowed - lo) / (hi - lo)
-    elif hi > 0:
-        out[mask] = 1.0
-    return out
-
-
-def _ranks(scores: np.ndarray, mask: np.ndarray, limit: int) -> dict[int, int]:
-    order = [i for i in np.argsort(-scores, kind="stable") if mask[i]][:limit]
-    return {int(i): r for r, i in enumerate(order, 1)}
-
-
 class Searcher:
     """Everything needed to answer a query, loaded once and shared by all requests."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, bm25: Any, analyzer: Analyzer,
-                 config: RetrievalConfig | None = None) -> None:
+    def __init__(self, data: IndexData, embedder: Embedder, bm25: Mapping[str, Any],
+                 analyzer: Analyzer, config: RetrievalConfig | None = None) -> None:
+        """`bm25`: visibility (public, member) → the BM25 index over the passages it sees."""
         self.data = data
         self.embedder = embedder
-        self.bm25 = bm25
+        self.bm25 = dict(bm25)
         self.analyzer = analyzer
         self.config = config or RetrievalConfig()
         self.resources = {r["id"]: r for r in data.resources}
         rids = [p["resource_id"] for p in data.passages]
         self._passage_resource = rids
-        self._private = np.array([self.resources[r]["private"] for r in rids], dtype=bool)
+        private = [bool(self.resources[r]["private"]) for r in rids]
+        self._private = np.array(private, dtype=bool)
         self._kind = np.array([self.resources[r]["kind"] for r in rids])
         years = [(self.resources[r]["date"] or "")[:4] for r in rids]
         self._year = np.array([int(y) if y.isdigit() else -1 for y in years])
@@ -101,7 +96,22 @@ class Searcher:
         self._sentences_of: list[list[int]] = [[] for _ in data.passages]
         for row_index, row in enumerate(data.sentences):
             self._sentences_of[row["passage"]].append(row_index)
-        self._names, self._fiches, self._passages_of = self._name_tables(analyzer)
+        self._lexical_positions = {who: np.array(visible_positions(private, who), dtype=np.int64)
+                                   for who in VISIBILITIES}
+        for who, index in self.bm25.items():
+            if int(index.scores["num_docs"]) != len(self._lexical_positions[who]):
+                raise ValueError(f"the {who} BM25 index holds {index.scores['num_docs']} "
+                                 f"documents for {len(self._lexical_positions[who])} passages")
+        self._names = {who: NameTable.build((r for r in data.resources
+                                             if visible(r["private"], who)), analyzer)
+                       for who in VISIBILITIES}
+        self._passages_of: dict[str, list[int]] = {}
+        for i, rid in enumerate(rids):
+            self._passages_of.setdefault(rid, []).append(i)
+        # Analysis of passages and sentences, done once each on first use (not per request).
+        self._words: dict[int, Words] = {}
+        self._passage_terms: dict[int, frozenset[str]] = {}
+        self._sentence_terms: dict[int, frozenset[str]] = {}
 
     def set_out_of_scope(self, questions: Sequence[str]) -> None:
         """Reference questions the corpus does not answer; see `out_of_scope_similarity`."""
@@ -113,16 +123,45 @@ class Searcher:
             return 0.0
         return float((self.out_of_scope @ query_vector).max())
 
+    def query_tokens(self, query: str) -> list[str]:
+        """The question's analyzed terms, at most `max_query_terms` of them."""
+        return self.analyzer.tokens(query)[: self.config.max_query_terms]
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The question's vector, from at most `max_query_tokens` model tokens."""
+        return self.embedder.encode_query(query, max_tokens=self.config.max_query_tokens)
+
+    def passage_words(self, index: int) -> Words:
+        """(start, end, analyzed term or "") of every word of a passage, for highlighting."""
+        words = self._words.get(index)
+        if words is None:
+            words = analyze_words(self.data.passages[index]["text"], self.analyzer)
+            self._words[index] = words
+        return words
+
+    def passage_terms(self, index: int) -> frozenset[str]:
+        terms = self._passage_terms.get(index)
+        if terms is None:
+            terms = frozenset(self.analyzer.tokens(self.data.passages[index]["text"]))
+            self._passage_terms[index] = terms
+        return terms
+
     def sentences(self, passage_index: int, query_vector: np.ndarray
-                  ) -> tuple[list[Sentence], np.ndarray]:
-        """A passage's sentences and their cosines to the question (vectors from the build)."""
+                  ) -> tuple[list[Sentence], np.ndarray, list[frozenset[str]]]:
+        """A passage's sentences, their cosines to the question (vectors from the build) and
+        their analyzed terms."""
         rows = self._sentences_of[passage_index]
         text = self.data.passages[passage_index]["text"]
         found = [self.data.sentences[r] for r in rows]
         sentences = [Sentence(text[s["start"]:s["end"]], s["start"], s["end"]) for s in found]
+        terms = []
+        for row, sentence in zip(rows, sentences, strict=True):
+            if row not in self._sentence_terms:
+                self._sentence_terms[row] = frozenset(self.analyzer.tokens(sentence.text))
+            terms.append(self._sentence_terms[row])
         if not rows or self.data.sentence_vectors is None:
-            return sentences, np.zeros(len(rows), dtype=np.float32)
-        return sentences, self.data.sentence_vectors[rows] @ query_vector
+            return sentences, np.zeros(len(rows), dtype=np.float32), terms
+        return sentences, self.data.sentence_vectors[rows] @ query_vector, terms
 
     @property
     def size(self) -> int:
@@ -176,80 +215,45 @@ class Searcher:
                 scores[self._id_to_index[int(pid)]] = sim
         return scores
 
-    def lexical_scores(self, query: str, mask: np.ndarray) -> np.ndarray:
-        tokens = self.analyzer.tokens(query)
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+    def lexical_scores(self, tokens: list[str], mask: np.ndarray, member: bool) -> np.ndarray:
+        """BM25 with the statistics of the caller's visibility, 0 outside `mask`."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        who = visibility(member)
+        index = self.bm25.get(who)
+        if not tokens or index is None:
+            return scores
+        scores[self._lexical_positions[who]] = index.get_scores(tokens)
         return np.where(mask, scores, 0.0).astype(np.float32)
 
     def fuse(self, dense: np.ndarray, lexical: np.ndarray, mask: np.ndarray,
              mode: str) -> np.ndarray:
         cfg = self.config
-        if mode == "dense":
-            return np.where(mask, dense, -np.inf)
-        if mode == "bm25":
-            return np.where(mask & (lexical > 0), lexical, -np.inf)
-        dense_mask = mask & (dense > -1.0)
-        if cfg.fusion == "rrf":
-            fused = np.full(self.size, -np.inf, dtype=np.float32)
-            for ranks in (_ranks(dense, dense_mask, cfg.candidates),
-                          _ranks(lexical, mask & (lexical > 0), cfg.candidates)):
-                for i, r in ranks.items():
-                    fused[i] = max(fused[i], 0.0) + 1.0 / (RRF_K + r)
-            return fused
-        fused = (cfg.dense_weight * _minmax(dense, dense_mask)
-                 + (1 - cfg.dense_weight) * _minmax(lexical, mask & (lexical > 0)))
-        return np.where(dense_mask | (mask & (lexical > 0)), fused, -np.inf)
+        return fuse(dense, lexical, mask, mode, fusion=cfg.fusion,
+                    dense_weight=cfg.dense_weight, candidates=cfg.candidates)
 
-    def _name_tables(self, analyzer: Analyzer
-                     ) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[int]]]:
-        """Rare title words (in at most 2 titles) and fiche numbers → resources; resource →
-        passages. Built once, so the name bonus costs a few look-ups per query."""
-        titles = {rid: set(analyzer.tokens(r["title"])) for rid, r in self.resources.items()}
-        df: Counter[str] = Counter(t for terms in titles.values() for t in terms)
-        names: dict[str, list[str]] = {}
-        for rid, terms in titles.items():
-            for term in terms:
-                if df[term] <= 2:
-                    names.setdefault(term, []).append(rid)
-        fiches: dict[str, list[str]] = {}
-        for rid, r in self.resources.items():
-            if r.get("fiche_number"):
-                fiches.setdefault(r["fiche_number"], []).append(rid)
-        passages: dict[str, list[int]] = {}
-        for i, rid in enumerate(self._passage_resource):
-            passages.setdefault(rid, []).append(i)
-        return names, fiches, passages
-
-    def name_boost(self, query: str) -> np.ndarray:
+    def name_boost(self, tokens: list[str], query: str, member: bool) -> np.ndarray:
         """Per passage: a bonus when the question names its resource (a rare title word, a
         fiche number), so an exact name is not outranked by a semantic near-miss."""
-        terms = set(self.analyzer.tokens(query))
-        by_resource: Counter[str] = Counter()
-        for term in terms:
-            for rid in self._names.get(term, ()):
-                by_resource[rid] += 1 / len(terms)
-        for number in set(re.findall(r"\d+", query)):
-            for rid in self._fiches.get(number, ()):
-                by_resource[rid] += 1.0
         boost = np.zeros(self.size, dtype=np.float32)
-        for rid, value in by_resource.items():
+        for rid, value in self._names[visibility(member)].bonus(set(tokens), query).items():
             boost[self._passages_of[rid]] = value
         return self.config.name_boost * boost
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[ResourceHit]:
+               mode: str = "hybrid", query_vector: np.ndarray | None = None,
+               tokens: list[str] | None = None) -> list[ResourceHit]:
         filters = filters or Filters()
         mask = self.allowed(filters)
+        tokens = self.query_tokens(query) if tokens is None else tokens
         if query_vector is None and mode != "bm25":
-            query_vector = self.embedder.encode_query(query)
+            query_vector = self.encode_query(query)
         dense = (self.dense_scores(query_vector, mask) if query_vector is not None
                  else np.full(self.size, -1.0, dtype=np.float32))
-        lexical = self.lexical_scores(query, mask) if mode != "dense" else np.zeros(self.size)
+        lexical = (self.lexical_scores(tokens, mask, filters.member) if mode != "dense"
+                   else np.zeros(self.size, dtype=np.float32))
         fused = self.fuse(dense, lexical, mask, mode)
         if mode == "hybrid" and self.config.name_boost:
-            fused = fused + self.name_boost(query)
+            fused = fused + self.name_boost(tokens, query, filters.member)
         return self.group(fused, dense, lexical, k)
 
     def group(self, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray,

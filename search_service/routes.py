@@ -6,15 +6,23 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
 
 from indexer.documents import KINDS
-from search_service.errors import ApiError
+from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
+from search_service.errors import ApiError, error_response
 from search_service.pipeline import AnswerConfig, resource_out, run_search
 from search_service.retrieval import Filters, Searcher
-from search_service.schemas import ErrorOut, ReadyOut, ReloadOut, ResourceOut, SearchResponse
-from search_service.security import bearer, token_matches
+from search_service.schemas import (
+    ErrorOut,
+    ReadyOut,
+    ReloadOut,
+    ReloadRefusedOut,
+    ResourceOut,
+    SearchResponse,
+)
+from search_service.security import bearer, check_token
 
-MAX_QUERY_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 router = APIRouter()
@@ -33,8 +41,8 @@ def is_member(request: Request,
     token = bearer(authorization)
     if token is None:
         return False
-    if not token_matches(token, request.app.state.settings.member_tokens):
-        raise ApiError(401, "Jeton de membre invalide.", "Invalid member token.")
+    check_token(request, token, request.app.state.settings.member_tokens,
+                "Jeton de membre invalide.", "Invalid member token.")
     return True
 
 
@@ -83,10 +91,10 @@ def search(
     q: Annotated[str, Query(description="la question, 1 à 500 caractères",
                             examples=["comment une collectivité soutient une épicerie "
                                       "solidaire"])],
-    k: Annotated[int, Query(ge=1, le=50, description="nombre de ressources")] = 10,
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="nombre de ressources")] = 10,
     kind: Annotated[list[str] | None, Query(description="filtre de type (répétable)")] = None,
-    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_from: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
+    year_to: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     mode: Annotated[str, Query(pattern="^(hybrid|dense|bm25)$")] = "hybrid",
 ) -> SearchResponse:
     """Search the resources; private ones only with a member token."""
@@ -107,7 +115,8 @@ def search(
 
 
 @router.get("/api/resources/{resource_id}", response_model=ResourceOut,
-            responses={404: {"model": ErrorOut}})
+            responses={404: {"model": ErrorOut}, 401: {"model": ErrorOut},
+                       429: {"model": ErrorOut}})
 def resource(resource_id: str, searcher: SearcherDep, member: MemberDep) -> ResourceOut:
     """One resource's metadata; a private one is a 404 without a member token."""
     found = searcher.resources.get(resource_id)
@@ -116,12 +125,23 @@ def resource(resource_id: str, searcher: SearcherDep, member: MemberDep) -> Reso
     return resource_out(found)
 
 
-@router.post("/admin/reload", response_model=ReloadOut, include_in_schema=False)
+@router.post("/admin/reload", response_model=ReloadOut, include_in_schema=False,
+             responses={401: {"model": ErrorOut}, 409: {"model": ReloadRefusedOut},
+                        429: {"model": ErrorOut}})
 def reload(request: Request,
-           authorization: Annotated[str | None, Header()] = None) -> ReloadOut:
-    """Load the version `current` points to now (the watcher also does it by itself)."""
-    token = bearer(authorization)
-    if not token or not token_matches(token, request.app.state.settings.admin_tokens):
-        raise ApiError(401, "Jeton d'administration requis.", "Admin token required.")
+           authorization: Annotated[str | None, Header()] = None) -> ReloadOut | JSONResponse:
+    """Load the version `current` points to now (the watcher also does it by itself).
+
+    200 when `current` points at the live version or at one that loaded and was swapped in;
+    409 with the reason (the file at fault) when the version it points to is refused, while
+    the live version keeps serving.
+    """
+    check_token(request, bearer(authorization), request.app.state.settings.admin_tokens,
+                "Jeton d'administration requis.", "Admin token required.")
     result = request.app.state.reloader.check(force=True)
-    return ReloadOut(reloaded=result.reloaded, version=result.version, error=result.error)
+    if result.error is not None:
+        return error_response(
+            409, f"Version refusée, la version {result.version} reste servie : {result.error}",
+            f"Version refused, still serving {result.version}: {result.error}",
+            extra={"reloaded": False, "version": result.version, "error": result.error})
+    return ReloadOut(reloaded=result.reloaded, version=result.version)

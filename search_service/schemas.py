@@ -90,3 +90,11 @@ class ReloadOut(BaseModel):
     reloaded: bool
     version: str
     error: str | None = None
+
+
+class ReloadRefusedOut(ErrorOut):
+    """409 from POST /admin/reload: the version `current` points to was refused."""
+
+    reloaded: bool = False
+    version: str = Field(description="the version still serving")
+    error: str = Field(description="the file at fault and why")

@@ -1,9 +1,15 @@
-"""Who may see what, and how much: member tokens, the rate limit, request limits, headers."""
+"""Who may see what, and how much: member tokens, the rate limits, request limits, headers.
+
+The client address the limits count is the TCP peer, or the address a trusted proxy
+(`RTES_TRUSTED_PROXIES`, none by default) forwards in X-Forwarded-For: uvicorn rewrites it
+before the app sees the request, and only for those proxies (see `search_service.__main__`).
+"""
 
 from __future__ import annotations
 
 import hmac
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
@@ -11,10 +17,8 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from search_service.bounds import MAX_BODY_BYTES, MAX_RAW_URL_CHARS, MAX_URL_CHARS
 from search_service.errors import ApiError, error_response
-
-MAX_URL_CHARS = 4096
-MAX_BODY_BYTES = 16_384
 
 
 def token_matches(token: str, tokens: list[str]) -> bool:
@@ -32,6 +36,11 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, *keys: str) -> int:
+    reset, _ = limiter.get_window_stats(item, *keys)
+    return max(1, int(reset - time.time()) + 1)
+
+
 class RateLimit:
     """A moving-window limit per client address (the `limits` library), with an allow-list."""
 
@@ -44,11 +53,55 @@ class RateLimit:
         if client in self.exempt:
             return
         if not self._limiter.hit(self.item, "search", client):
-            reset, _ = self._limiter.get_window_stats(self.item, "search", client)
-            retry = max(1, int(reset - time.time()) + 1)
+            retry = _retry_after(self._limiter, self.item, "search", client)
             raise ApiError(429, f"Trop de requêtes : réessayez dans {retry} s.",
                            f"Too many requests: retry in {retry} s.",
                            headers={"Retry-After": str(retry)})
+
+
+class AuthFailures:
+    """Failed token checks per client (`RTES_AUTH_FAIL_LIMIT`), with no allow-list.
+
+    Once a client has used its budget, every request from it that needs a token check is a
+    429 before the token is even compared, right or wrong, so guessing learns nothing more.
+    """
+
+    def __init__(self, rule: str) -> None:
+        self.item: RateLimitItem = parse(rule)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, client: str) -> None:
+        if not self._limiter.test(self.item, "auth", client):
+            retry = _retry_after(self._limiter, self.item, "auth", client)
+            raise ApiError(429, f"Trop de jetons refusés : réessayez dans {retry} s.",
+                           f"Too many failed token checks: retry in {retry} s.",
+                           headers={"Retry-After": str(retry)})
+
+    def failed(self, client: str) -> None:
+        self._limiter.hit(self.item, "auth", client)
+
+
+def check_token(request: Request, token: str | None, tokens: list[str],
+                fr: str, en: str) -> None:
+    """A bearer token that must be one of `tokens`: a 401 when it is not (missing or wrong),
+    counted against the client's failure budget; a 429 once that budget is used."""
+    failures: AuthFailures = request.app.state.auth_failures
+    client = request.client.host if request.client else "unknown"
+    failures.check(client)
+    if not token or not token_matches(token, tokens):
+        failures.failed(client)
+        raise ApiError(401, fr, en)
+
+
+def _decoded_length(raw: bytes) -> int:
+    return len(urllib.parse.unquote_to_bytes(raw).decode("utf-8", errors="replace"))
+
+
+def target_too_long(raw_path: bytes, query: bytes) -> bool:
+    """Is the request target over MAX_URL_CHARS characters once percent-decoded?"""
+    if len(raw_path) + 1 + len(query) > MAX_RAW_URL_CHARS:
+        return True
+    return _decoded_length(raw_path) + 1 + _decoded_length(query) > MAX_URL_CHARS
 
 
 SECURITY_HEADERS = {
@@ -64,7 +117,8 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 async def guard(request: Request,
                 call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Refuse oversized requests before routing; add security headers to every response."""
-    if len(str(request.url)) > MAX_URL_CHARS:
+    if target_too_long(request.scope.get("raw_path") or request.url.path.encode(),
+                       request.scope.get("query_string", b"")):
         return error_response(414, "Adresse trop longue.", "URL too long.")
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:

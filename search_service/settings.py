@@ -28,16 +28,32 @@ class Settings(BaseSettings):
     # (the benchmark, `eval run --url` and the load run run from an allow-listed address).
     rate_limit: str = "60/minute"
     rate_limit_exempt: Annotated[list[str], NoDecode] = []
+    # Failed token checks per client (member or admin token), then 429; no allow-list.
+    auth_fail_limit: str = "10/minute"
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed;
+    # none by default, so a client cannot pick the address the limits count.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     # Seconds between checks of the index's `current` link (0: only POST /admin/reload).
     reload_interval: float = 5.0
     confidence_threshold: float = CONFIDENCE_THRESHOLD
 
     @field_validator("member_tokens", "admin_tokens", "cors_origins", "rate_limit_exempt",
-                     mode="before")
+                     "trusted_proxies", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("rate_limit", "auth_fail_limit")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate (examples: 60/minute, 10/minute)") from exc
         return value
 
 

@@ -67,8 +67,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180.0):
-    """`python -m search_service` as a real process on a free port; returns (process, url)."""
+def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180.0,
+                 log_path: Path | None = None):
+    """`python -m search_service` as a real process on a free port; returns (process, url).
+
+    Its output goes to `log_path` when given (tests that read the server's log lines)."""
     import os
     import subprocess
     import sys
@@ -77,7 +80,8 @@ def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: fl
     import urllib.request
 
     port = free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server process
+    # The log file lives as long as the server process.
+    log = log_path.open("w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
     # Test servers exempt loopback from the rate limit, as the benchmark and load run do.
     full_env = {**os.environ, "RTES_MEMBER_TOKENS": MEMBER_TOKEN,
                 "RTES_RATE_LIMIT_EXEMPT": "127.0.0.1", **(env or {})}

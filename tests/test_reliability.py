@@ -118,7 +118,7 @@ def test_broken_version_keeps_serving_the_last_good_one(live_index, app_for, dam
             named = "manifest.json"
         switch_current(index_dir, bad)
         result = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN}"})
-        assert result.status_code == 200
+        assert result.status_code == 409  # refused, documented in the README (was a 200)
         body = result.json()
         assert body["reloaded"] is False and named in body["error"]
         assert version(client) == "v1"

@@ -2,9 +2,13 @@
 
 import inspect
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +31,8 @@ def _fake(n: int = 5, dim: int = 8, checksum: str = "abc"):
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    resources = [{"id": "r1", "title": "R", "kind": "article", "private": False, "date": None}]
+    resources = [{"id": "r1", "title": "R", "kind": "article", "private": False, "date": None,
+                  "source": {"file": "f.txt", "start_line": 1, "end_line": n}}]
     passages = [{"id": passage_id("r1", f"t{i}", 0), "resource_id": "r1", "text": f"t{i}",
                  "section": None, "ordinal": i,
                  "source": {"file": "f.txt", "start_line": i + 1, "end_line": i + 1}}
@@ -128,3 +133,52 @@ def test_prune_keeps_newest_and_live(tmp_path):
     assert removed == made[:3]
     assert list_versions(tmp_path) == made[3:]
     assert json.loads((made[-1] / MANIFEST_FILE).read_text())["corpus"]["passages"] == 5
+
+
+def _writer(tmp_path, flag: str):
+    """A build process that stops half-way in its temporary directory, until killed."""
+    script = textwrap.dedent(f"""
+        import pathlib, sys, time
+        sys.path.insert(0, {str(tmp_path)!r})
+        from test_store_helper import _fake
+        from indexer.store import write_version
+
+        def stall(tmp):
+            pathlib.Path({str(tmp_path / flag)!r}).write_text(str(tmp))
+            time.sleep(300)
+
+        write_version(pathlib.Path({str(tmp_path)!r}), *_fake(n=9), write_extra=stall)
+    """)
+    helper = tmp_path / "test_store_helper.py"
+    if not helper.exists():
+        helper.write_text("import numpy as np\nfrom indexer.chunk import passage_id\n"
+                          "from indexer.store import FORMAT_VERSION\n\n" + inspect.getsource(_fake))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while not (tmp_path / flag).exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    return process, Path((tmp_path / flag).read_text())
+
+
+def test_next_build_removes_temp_dirs_of_killed_builds_only(tmp_path):
+    """`kill -9` leaves versions/.tmp-*; the next build removes it once its PID is gone, and
+    never touches the directory of a build that still runs."""
+    write_version(tmp_path, *_fake())
+    running, running_tmp = _writer(tmp_path, "running")
+    killed, killed_tmp = _writer(tmp_path, "killed")
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    old_style = tmp_path / "versions" / ".tmp-20200101T000000000000Z"  # records no PID
+    old_style.mkdir()
+    try:
+        assert killed_tmp.is_dir() and str(killed.pid) in killed_tmp.name
+        newest = write_version(tmp_path, *_fake(n=6))
+        assert not killed_tmp.exists()
+        assert running_tmp.is_dir() and old_style.is_dir()
+        assert load_index(tmp_path).path == newest.resolve()
+    finally:
+        os.kill(running.pid, signal.SIGKILL)
+        running.wait()
+    write_version(tmp_path, *_fake(n=7))
+    assert not running_tmp.exists() and old_style.is_dir()
