@@ -16,3 +16,7 @@ class SeedFileError(IndexerError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class NeedsOcrError(SeedFileError):
+    """A PDF without a text layer (a scan): it must go through OCR before indexing."""
