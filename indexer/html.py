@@ -21,7 +21,7 @@ from lxml import etree
 from indexer import clean, metadata
 from indexer.documents import Paragraph, Resource, Source
 from indexer.errors import SeedFileError
-from indexer.html_meta import PageMeta, chrome_free, prune_fields, read_meta
+from indexer.html_meta import PageMeta, chrome_free, is_chrome, prune_fields, read_meta
 from indexer.text import fold_accents, normalize_line
 
 # Source elements a paragraph of the main content can come from, finest first.
@@ -142,21 +142,22 @@ class _Locator:
         self.keys = [_key(e.text_content()) for e in self.elements]
         self.position = 0
 
-    def lines(self, text: str) -> tuple[int, int] | None:
+    def find(self, text: str) -> etree._Element | None:
+        """The element that holds `text`: the next one with just that text, else (text cut
+        at a <br>) the tightest one that holds it."""
         key = _key(text.lstrip("• "))
         if not key:
             return None
         for i in range(self.position, len(self.elements)):
-            if self.keys[i] == key and (found := text_lines(self.elements[i])) is not None:
+            if self.keys[i] == key and text_lines(self.elements[i]) is not None:
                 self.position = i + 1
-                return found
-        # Part of an element (text cut at <br>): the tightest element holding it.
+                return self.elements[i]
         holders = [i for i in range(self.position, len(self.elements)) if key in self.keys[i]]
         if not holders:
             return None
         best = min(holders, key=lambda i: len(self.keys[i]))
         self.position = best
-        return text_lines(self.elements[best])
+        return self.elements[best]
 
 
 def _extract(file_name: str, root: lxml.html.HtmlElement) -> etree._Element:
@@ -185,8 +186,11 @@ def _paragraphs(file_name: str, root: lxml.html.HtmlElement, meta: PageMeta
         if block.heading:
             section = clean.section_name(block.text)
             continue
-        found = locator.lines(block.text)
-        start, end = found if found is not None else (meta.title_line, meta.title_line)
+        element = locator.find(block.text)
+        if element is not None and is_chrome(element):
+            continue  # trafilatura's fallback took the menu for text
+        found = text_lines(element) if element is not None else None
+        start, end = found or (meta.title_line, meta.title_line)
         paragraphs.append(Paragraph(block.text, start, end, section))
     if not paragraphs:
         raise SeedFileError(file_name, "has no main content besides its title")

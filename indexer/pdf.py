@@ -34,7 +34,7 @@ MARGIN_LINES = 2  # lines at the top and bottom of a page that may be running fu
 _PAGE_NUMBER = re.compile(
     r"(?:page|p\.?)?\s*[-–]?\s*(\d{1,4})\s*[-–]?(?:\s*(?:/|sur)\s*\d{1,4})?", re.IGNORECASE)
 _HYPHENATED = re.compile(r"(\w+)[-\u00ad]$")
-_FIRST_WORD = re.compile(r"^(\w+)(.*)$", re.DOTALL)
+_FIRST_WORD = re.compile(r"^(\w+(?:-\w+)*)(.*)$", re.DOTALL)
 _LONE_DATE = re.compile(clean.DATE)
 _JUNK_TITLES = re.compile(r"^(?:untitled|sans titre|microsoft \w+ - .*|.*\.(?:docx?|odt|pdf))$",
                           re.IGNORECASE)
