@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from indexer.chunk import chunk_resource
@@ -18,7 +19,8 @@ from indexer.parse import parse_seeds
 def _cmd_parse(args: argparse.Namespace) -> int:
     result = parse_seeds(args.seeds_dir, skip_invalid=args.skip_invalid)
     groups: dict[str, Counter[str]] = {"website": Counter(), "page": Counter(),
-                                       "catalogue": Counter()}
+                                       "catalogue": Counter(), "html": Counter(),
+                                       "pdf": Counter()}
     passages_total = 0
     print(f"{'id':<72} {'kind':<10} {'private':<7} {'date':<7} {'passages':>8}  title")
     for res in result.resources:
@@ -28,16 +30,29 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         print(f"{res.id:<72} {res.kind:<10} {'yes' if res.private else 'no':<7} "
               f"{res.date or '-':<7} {n:>8}  {res.title}")
     print("\nSummary:")
-    labels = {"website": "website resources", "page": "single pages", "catalogue": "catalogue"}
+    labels = {"website": "website resources", "page": "single pages", "catalogue": "catalogue",
+              "html": "HTML pages", "pdf": "PDF documents"}
     for name, counts in groups.items():
+        if name in ("html", "pdf") and not counts:
+            continue  # text exports alone print the summary they always did
         detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        if name == "html" and result.public_by_default:
+            detail += (f"; {len(result.public_by_default)} without « Ressource privée »,"
+                       " so public")
         print(f"  {labels[name]:<18} {sum(counts.values()):>4}  ({detail})")
     private = sum(r.private for r in result.resources)
     print(f"  {'total':<18} {len(result.resources):>4}  ({private} private, "
           f"{passages_total} passages)")
-    for skipped in result.skipped:
-        print(f"skipped: {skipped}", file=sys.stderr)
+    _print_files(result.ignored, result.skipped)
     return 0
+
+
+def _print_files(ignored: Sequence[str], skipped: Sequence[IndexerError]) -> None:
+    """The files that were not read: another extension, or skipped as invalid."""
+    if ignored:
+        print(f"ignored (not .txt, .html or .pdf): {', '.join(ignored)}")
+    for error in skipped:
+        print(f"skipped: {error}", file=sys.stderr)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -59,6 +74,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         for label, ids in (("added", summary.added), ("changed", summary.changed),
                            ("removed", summary.removed)):
             print(f"{label}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
+    _print_files(summary.ignored, summary.skipped)
     rate = summary.passages / summary.seconds if summary.seconds else 0.0
     print(f"sentences: {summary.sentences} ({summary.sentences_embedded} embedded)")
     print(f"seconds: {summary.seconds:.1f} ({rate:.1f} passages/s, whole build)")
@@ -111,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("indexer").setLevel(logging.INFO)
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # the repairs it makes as it reads
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -59,6 +59,8 @@ class BuildSummary:
     embedded_resources: list[str] = field(default_factory=list)
     sentences: int = 0
     sentences_embedded: int = 0
+    ignored: list[str] = field(default_factory=list)
+    skipped: list[IndexerError] = field(default_factory=list)
 
 
 def _sha(text: str) -> str:
@@ -197,8 +199,8 @@ def build_index(
     started = time.perf_counter()
     chunking = chunking or ChunkSettings()
     analyzer = analyzer or Analyzer()
-    resources = [r for r in parse_seeds(seeds_dir, skip_invalid=skip_invalid).resources
-                 if keep is None or keep(r)]
+    parsed = parse_seeds(seeds_dir, skip_invalid=skip_invalid)
+    resources = [r for r in parsed.resources if keep is None or keep(r)]
     by_id = {r.id: r for r in resources}
     passages = chunk_resources(resources, chunking)
     texts = [embedding_text(p, by_id[p.resource_id], embedder.settings.header_format)
@@ -244,4 +246,6 @@ def build_index(
         embedded_resources=sorted({passages[i].resource_id for i in todo}),
         sentences=len(sentence_rows),
         sentences_embedded=len(sentence_todo),
+        ignored=parsed.ignored,
+        skipped=list(parsed.skipped),
     )

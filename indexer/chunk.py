@@ -51,7 +51,7 @@ def _split_long(par: Paragraph, max_words: int) -> list[Paragraph]:
         current.append(sentence)
     if current:
         pieces.append(" ".join(current))
-    return [Paragraph(p, par.start_line, par.end_line, par.section) for p in pieces]
+    return [Paragraph(p, par.start_line, par.end_line, par.section, par.page) for p in pieces]
 
 
 def _group(paragraphs: list[Paragraph], settings: ChunkSettings) -> list[list[Paragraph]]:
@@ -78,6 +78,18 @@ def _group(paragraphs: list[Paragraph], settings: ChunkSettings) -> list[list[Pa
     return groups
 
 
+def _page_runs(paragraphs: list[Paragraph]) -> list[list[Paragraph]]:
+    """Runs of paragraphs on the same page: a passage never spans two pages of a PDF, so
+    its lines are those of one page. Text exports have no pages: one run."""
+    runs: list[list[Paragraph]] = []
+    for par in paragraphs:
+        if runs and runs[-1][-1].page == par.page:
+            runs[-1].append(par)
+        else:
+            runs.append([par])
+    return runs
+
+
 def chunk_resource(resource: Resource, settings: ChunkSettings | None = None) -> list[Passage]:
     """The passages of one resource, in reading order."""
     settings = settings or ChunkSettings()
@@ -93,12 +105,14 @@ def chunk_resource(resource: Resource, settings: ChunkSettings | None = None) ->
         paragraphs = [Paragraph(resource.title, line, line, None)]
     seen: Counter[str] = Counter()
     passages: list[Passage] = []
-    for ordinal, group in enumerate(_group(paragraphs, settings)):
+    groups = [g for run in _page_runs(paragraphs) for g in _group(run, settings)]
+    for ordinal, group in enumerate(groups):
         text = "\n".join(p.text for p in group)
         source = Source(
             resource.source.file,
             min(p.start_line for p in group),
             max(p.end_line for p in group),
+            group[0].page,
         )
         passages.append(Passage(
             id=passage_id(resource.id, text, seen[text]),

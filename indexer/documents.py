@@ -15,14 +15,23 @@ LEVELS = ("chapter", "section", "fiche")
 
 @dataclass(frozen=True)
 class Source:
-    """Where a piece of text comes from: 1-based, inclusive line numbers in a seed file."""
+    """Where a piece of text comes from: 1-based, inclusive line numbers in a seed file.
+
+    In a PDF the lines are those of one page, `page` (1-based); text and HTML files have
+    no page, and their stored form has no `page` key, so indexes of text exports read
+    the same as before PDFs were known.
+    """
 
     file: str
     start_line: int
     end_line: int
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.page is None:
+            del data["page"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class Paragraph:
     start_line: int
     end_line: int
     section: str | None = None
+    page: int | None = None  # a PDF's page: the lines are that page's
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,12 @@ class Resource:
     level: str | None = None
     parent: str | None = None
     same_as: tuple[str, ...] = ()
+    url: str | None = None  # a web page's canonical URL
 
     def metadata(self) -> dict[str, Any]:
-        """The resource without its text, as stored in `resources.jsonl`."""
-        return {
+        """The resource without its text, as stored in `resources.jsonl` (`url` only when
+        known, so a text export's record and content hash are what they were)."""
+        data = {
             "id": self.id,
             "title": self.title,
             "kind": self.kind,
@@ -71,6 +83,9 @@ class Resource:
             "source": self.source.to_dict(),
             "also_in": [s.to_dict() for s in self.also_in],
         }
+        if self.url is not None:
+            data["url"] = self.url
+        return data
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,7 @@ class IndexLoadError(IndexerError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class NeedsOcrError(SeedFileError):
+    """A PDF without a text layer (a scan): it must go through OCR before indexing."""

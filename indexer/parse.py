@@ -1,6 +1,8 @@
 """Read a seeds directory: decode each export, pick its parser, merge the results.
 
-The three formats are told apart by their content, never by file name:
+A file's extension says what it is: `.txt` text exports, `.html`/`.htm` web pages
+(`html.py`), `.pdf` documents (`pdf.py`); any other file is listed as ignored.
+The three text formats are told apart by their content, never by file name:
 a website export carries `Type de ressource` metadata blocks, the catalogue
 carries `Chapitre N` headings, anything else is a single page.
 """
@@ -15,6 +17,8 @@ from pathlib import Path
 from indexer.catalogue import link_same_as, parse_catalogue
 from indexer.documents import Resource
 from indexer.errors import SeedFileError
+from indexer.html import parse_html
+from indexer.pdf import parse_pdf
 from indexer.website import merge_duplicates, parse_page, parse_website
 
 log = logging.getLogger(__name__)
@@ -27,8 +31,18 @@ _METADATA = re.compile(r"^\s*Type\s+de\s+ressource\s*$", re.MULTILINE)
 class ParseResult:
     resources: list[Resource]
     skipped: list[SeedFileError] = field(default_factory=list)
-    # Export format of each file read: "website", "catalogue" or "page".
+    # Export format of each file read: "website", "catalogue", "page", "html" or "pdf".
     formats: dict[str, str] = field(default_factory=dict)
+    # Files of the directory that are no export (another extension), by name.
+    ignored: list[str] = field(default_factory=list)
+    # Web pages without a « Ressource privée » field, so public by default, by file name.
+    public_by_default: list[str] = field(default_factory=list)
+
+
+TEXT_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")
+PDF_SUFFIXES = (".pdf",)
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES
 
 
 def read_seed(path: Path) -> str:
@@ -65,13 +79,56 @@ def parse_text(file_name: str, text: str) -> list[Resource]:
     return PARSERS[detect_format(text)](file_name, text)
 
 
-def seed_files(seeds_dir: Path) -> list[Path]:
+def _files(seeds_dir: Path) -> list[Path]:
     if not seeds_dir.is_dir():
         raise SeedFileError(seeds_dir, "is not a directory of seed exports")
-    files = sorted(p for p in seeds_dir.iterdir() if p.is_file() and p.suffix == ".txt")
+    return sorted(p for p in seeds_dir.iterdir() if p.is_file())
+
+
+def seed_files(seeds_dir: Path) -> list[Path]:
+    """The exports of `seeds_dir` (.txt, .html, .htm, .pdf), by name."""
+    files = [p for p in _files(seeds_dir) if p.suffix.lower() in SUFFIXES]
     if not files:
-        raise SeedFileError(seeds_dir, "holds no .txt export")
+        raise SeedFileError(seeds_dir, "holds no .txt, .html or .pdf export")
     return files
+
+
+def ignored_files(seeds_dir: Path) -> list[str]:
+    """Names of the files of `seeds_dir` that are no export (another extension)."""
+    return [p.name for p in _files(seeds_dir) if p.suffix.lower() not in SUFFIXES]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SeedFileError(path, f"cannot be read ({exc.strerror})") from exc
+
+
+def parse_file(path: Path) -> tuple[str, list[Resource], bool]:
+    """(format, resources, privacy declared) of one export; a SeedFileError names it."""
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        page = parse_html(path.name, _read_bytes(path))
+        return "html", [page.resource], page.privacy_declared
+    if suffix in PDF_SUFFIXES:
+        return "pdf", [parse_pdf(path.name, _read_bytes(path))], True
+    text = read_seed(path)
+    found = detect_format(text)
+    return found, PARSERS[found](path.name, text), True
+
+
+def _check_ids(resources: list[Resource]) -> None:
+    """Two different resources with one id would overwrite each other in the index."""
+    first: dict[str, Resource] = {}
+    for resource in resources:
+        other = first.setdefault(resource.id, resource)
+        if other is not resource:
+            raise SeedFileError(
+                resource.source.file,
+                f"line {resource.source.start_line}: resource id {resource.id} is already "
+                f"given by {other.source.file} line {other.source.start_line} "
+                "with other text")
 
 
 def parse_seeds(seeds_dir: Path, *, skip_invalid: bool = False) -> ParseResult:
@@ -79,15 +136,21 @@ def parse_seeds(seeds_dir: Path, *, skip_invalid: bool = False) -> ParseResult:
     resources: list[Resource] = []
     skipped: list[SeedFileError] = []
     formats: dict[str, str] = {}
+    public_by_default: list[str] = []
     for path in seed_files(seeds_dir):
         try:
-            text = read_seed(path)
-            formats[path.name] = detect_format(text)
-            resources.extend(PARSERS[formats[path.name]](path.name, text))
+            found, parsed, declared = parse_file(path)
         except SeedFileError as exc:
             if not skip_invalid:
                 raise
             log.warning("skipped %s", exc)
             skipped.append(exc)
+            continue
+        formats[path.name] = found
+        resources.extend(parsed)
+        if not declared:
+            public_by_default.append(path.name)
     resources = link_same_as(merge_duplicates(resources))
-    return ParseResult(resources=resources, skipped=skipped, formats=formats)
+    _check_ids(resources)
+    return ParseResult(resources=resources, skipped=skipped, formats=formats,
+                       ignored=ignored_files(seeds_dir), public_by_default=public_by_default)

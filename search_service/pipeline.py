@@ -39,7 +39,7 @@ def resource_out(r: dict) -> ResourceOut:
         id=r["id"], title=r["title"], kind=r["kind"], date=r["date"],
         keywords=r.get("keywords", []), private=r["private"], source=SourceOut(**r["source"]),
         level=r.get("level"), parent=r.get("parent"), fiche_number=r.get("fiche_number"),
-        same_as=r.get("same_as", []),
+        same_as=r.get("same_as", []), url=r.get("url"),
     )
 
 
@@ -123,7 +123,7 @@ def _answer(searcher: Searcher, quoting: Quoting, texts: dict[int, str]) -> Answ
     text, cand = composed
     passage = searcher.data.passages[cand.passage_index]
     return AnswerOut(text=text, resource_id=passage["resource_id"], passage_id=passage["id"],
-                     score=round(cand.score, 4))
+                     score=round(cand.score, 4), source=SourceOut(**passage["source"]))
 
 
 def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],

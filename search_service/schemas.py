@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 
 class SourceOut(BaseModel):
     file: str
-    start_line: int = Field(description="1-based, inclusive")
-    end_line: int = Field(description="1-based, inclusive")
+    start_line: int = Field(description="1-based, inclusive (in a PDF, lines of `page`)")
+    end_line: int = Field(description="1-based, inclusive (in a PDF, lines of `page`)")
+    page: int | None = Field(None, description="a PDF's page, 1-based; none for text and HTML")
 
 
 class ResourceOut(BaseModel):
@@ -23,6 +24,7 @@ class ResourceOut(BaseModel):
     parent: str | None = None
     fiche_number: str | None = None
     same_as: list[str] = []
+    url: str | None = Field(None, description="a web page's canonical URL (http or https)")
 
 
 class PassageOut(BaseModel):
@@ -51,6 +53,7 @@ class AnswerOut(BaseModel):
     resource_id: str
     passage_id: str
     score: float
+    source: SourceOut | None = Field(None, description="where the passage quoted stands")
 
 
 class SearchResponse(BaseModel):

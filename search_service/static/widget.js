@@ -21,6 +21,7 @@
       short: "Saisissez au moins 3 caractères.", loading: "Recherche en cours…",
       answer: "Réponse", source: "Source\u00a0:", results: "Résultats",
       lines: (a, b) => (a === b ? `ligne ${a}` : `lignes ${a} à ${b}`),
+      page: (n) => `p.\u00a0${n}`, site: "Page du site\u00a0:",
       count: (n, q, a) => (n ? `${a ? "Une réponse et " : ""}${n} résultat${n > 1 ? "s" : ""}`
         : "Aucun résultat") + ` pour «\u00a0${q}\u00a0».`,
       closest: "Résultats les plus proches",
@@ -43,6 +44,7 @@
       short: "Type at least 3 characters.", loading: "Searching…",
       answer: "Answer", source: "Source:", results: "Results",
       lines: (a, b) => (a === b ? `line ${a}` : `lines ${a} to ${b}`),
+      page: (n) => `p.\u00a0${n}`, site: "Web page:",
       count: (n, q, a) => (n ? `${a ? "An answer and " : ""}${n} result${n > 1 ? "s" : ""}`
         : "No results") + ` for “${q}”.`,
       closest: "Closest results",
@@ -85,7 +87,8 @@ a{color:var(--a);text-decoration:underline}
 blockquote{margin:.3em 0;font-size:1.05em}
 .notice{border:2px dashed var(--l);border-radius:var(--r);padding:.5em 1em;margin:.6em 0}
 .closest li{border-left:3px solid var(--l);padding-left:.7em}
-.passage{margin:.3em 0;white-space:pre-line}.section{font-style:italic}
+.passage{margin:.3em 0;white-space:pre-line}.section{font-style:italic}.page{font-weight:700}
+a.url{overflow-wrap:anywhere}
 mark{background:var(--k);color:inherit;padding:0 .1em;border-radius:2px}
 .tag{display:inline-block;border:1px solid var(--m);border-radius:var(--r);padding:0 .4em;font-size:.85em}
 .spin{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:-.1em;
@@ -150,6 +153,13 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
     if (end < full.length) out.push([" …", false]);
     return out;
   };
+
+  /** A web page's address, only when it is http(s): never a javascript: link. */
+  const webUrl = (u) => (typeof u === "string" && /^https?:\/\/[^\s]+$/i.test(u) ? u : null);
+  /** « catalogue.pdf, p. 12, lignes 3 à 8 »: the page only for a PDF. */
+  const where = (src, t) => `${src.file}, ${Number.isInteger(src.page) ? `${t.page(src.page)}, ` : ""}`
+    + t.lines(src.start_line, src.end_line);
+  const link = (u) => el("a", { href: u, class: "url" }, u.replace(/^https?:\/\//i, ""));
 
   const fmtDate = (d, locale) => {
     const m = /^(\d{4})(?:-(\d{2}))?/.exec(d || "");
@@ -327,13 +337,14 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
     answer(answer, result, t, h) {
       const res = result?.resource;
       const passage = result?.passages.find((p) => p.id === answer.passage_id);
-      const src = passage?.source || res?.source;
+      const src = answer.source || passage?.source || res?.source;
+      const url = webUrl(res?.url);
       return el("section", { class: "answer", "aria-labelledby": "ans" },
         el(`h${h}`, { id: "ans" }, t.answer),
         el("blockquote", null, el("p", null, t.quote[0] + answer.text + t.quote[1])),
         res ? el("p", { class: "src" }, `${t.source} `,
           el("a", { href: this.href(res.id) }, res.title),
-          src ? ` — ${src.file}, ${t.lines(src.start_line, src.end_line)}` : "") : null);
+          src ? ` — ${where(src, t)}` : "", url ? [" — ", link(url)] : null) : null);
     }
 
     groups(results, t, h, closest) {
@@ -354,14 +365,17 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
     }
 
     item(r, t, h) {
-      const res = r.resource, kw = res.keywords || [];
+      const res = r.resource, kw = res.keywords || [], url = webUrl(res.url);
       const date = res.date ? el("time", { datetime: res.date }, fmtDate(res.date, t.locale)) : null;
       return el("li", null,
         el(`h${h}`, null, el("a", { href: this.href(res.id) }, res.title)),
         el("p", { class: "meta" }, t.kinds[res.kind]?.[0] || res.kind, date ? " · " : "", date,
         res.private ? [" · ", el("span", { class: "tag" }, t.private)] : null),
         kw.length ? el("p", { class: "meta" }, `${t.keywords} ${kw.join(", ")}`) : null,
+        url ? el("p", { class: "meta" }, `${t.site} `, link(url)) : null,
         (r.passages || []).slice(0, 2).map((p) => el("p", { class: "passage" },
+          Number.isInteger(p.source?.page)
+            ? [el("span", { class: "page" }, t.page(p.source.page)), " — "] : null,
           p.section && !String(p.text).startsWith(p.section)
             ? [el("span", { class: "section" }, p.section), " — "] : null,
           excerpt(segments(p.highlight ?? p.text)).map(([s, m]) => (m ? el("mark", null, s) : s)))));
