@@ -1,62 +1,6 @@
-"""Service settings: one typed place, environment variables prefixed `RTES_`."""
+"""The service's settings are the project's (`indexer.settings`, the one place that reads the
+environment); re-exported here for the app and its tests."""
 
-from __future__ import annotations
+from indexer.settings import Settings, get_settings
 
-from functools import lru_cache
-from pathlib import Path
-from typing import Annotated
-
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from search_service.pipeline import CONFIDENCE_THRESHOLD
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RTES_")
-
-    index_dir: Path = Path("var/index")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # Comma-separated bearer tokens that unlock private resources (members).
-    member_tokens: Annotated[list[str], NoDecode] = []
-    # Comma-separated bearer tokens allowed to call POST /admin/reload.
-    admin_tokens: Annotated[list[str], NoDecode] = []
-    # Origins allowed to call the API from a browser (the widget on the RTES site).
-    cors_origins: Annotated[list[str], NoDecode] = []
-    # Per-client limit on /api/search (`limits` syntax), and client addresses exempt from it
-    # (the benchmark, `eval run --url` and the load run run from an allow-listed address).
-    rate_limit: str = "60/minute"
-    rate_limit_exempt: Annotated[list[str], NoDecode] = []
-    # Failed token checks per client (member or admin token), then 429; no allow-list.
-    auth_fail_limit: str = "10/minute"
-    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed;
-    # none by default, so a client cannot pick the address the limits count.
-    trusted_proxies: Annotated[list[str], NoDecode] = []
-    # Seconds between checks of the index's `current` link (0: only POST /admin/reload).
-    reload_interval: float = 5.0
-    confidence_threshold: float = CONFIDENCE_THRESHOLD
-
-    @field_validator("member_tokens", "admin_tokens", "cors_origins", "rate_limit_exempt",
-                     "trusted_proxies", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
-
-    @field_validator("rate_limit", "auth_fail_limit")
-    @classmethod
-    def _limit(cls, value: str) -> str:
-        from limits import parse
-
-        try:
-            parse(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a rate (examples: 60/minute, 10/minute)") from exc
-        return value
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()
+__all__ = ["Settings", "get_settings"]
