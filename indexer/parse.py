@@ -74,11 +74,6 @@ def detect_format(text: str) -> str:
 PARSERS = {"website": parse_website, "catalogue": parse_catalogue, "page": parse_page}
 
 
-def parse_text(file_name: str, text: str) -> list[Resource]:
-    """Resources of one export, by its detected format."""
-    return PARSERS[detect_format(text)](file_name, text)
-
-
 def _files(seeds_dir: Path) -> list[Path]:
     if not seeds_dir.is_dir():
         raise SeedFileError(seeds_dir, "is not a directory of seed exports")

@@ -275,7 +275,3 @@ class Searcher:
                 group.dense = max(group.dense, hit.dense)
                 group.lexical = max(group.lexical, hit.lexical)
         return list(hits.values())
-
-
-def passage_texts(searcher: Searcher, hits: Sequence[ResourceHit]) -> list[str]:
-    return [searcher.data.passages[p.index]["text"] for h in hits for p in h.passages]
