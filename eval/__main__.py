@@ -116,7 +116,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import bench_options, format_bench, run_bench, write_json
+    from eval.bench import run_bench, write_json
+    from eval.bench_options import bench_options
+    from eval.bench_tables import format_bench
 
     try:
         results = run_bench(bench_options(args), log=lambda line: print(line, file=sys.stderr))
@@ -171,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where report.md and the PNGs go (default: the eval package)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_report)
-    from eval.bench import add_bench_arguments
+    from eval.bench_options import add_bench_arguments
 
     p = sub.add_parser("bench", help="speed and scale benchmark (build, HTTP latency, "
                        "concurrency, memory, FAISS at 10k-1M passages)",

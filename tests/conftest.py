@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from eval import server as eval_server
 from indexer.model import ensure_e5_model, load_sentence_transformer
 
 if TYPE_CHECKING:
@@ -59,65 +60,24 @@ def searcher(seed_index: Path, embedder):
 MEMBER_TOKEN = "jeton-membre-de-test"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180.0,
                  log_path: Path | None = None):
-    """`python -m search_service` as a real process on a free port; returns (process, url).
+    """`python -m search_service` as a real process on a free port (`eval.server`, as the
+    benchmark and the load run start it), with the test member token; returns (server, url).
 
     Its output goes to `log_path` when given (tests that read the server's log lines)."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
-    import time
-    import urllib.request
-
-    port = free_port()
-    # The log file lives as long as the server process.
-    log = log_path.open("w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
-    # Test servers exempt loopback from the rate limit, as the benchmark and load run do.
-    full_env = {**os.environ, "RTES_MEMBER_TOKENS": MEMBER_TOKEN,
-                "RTES_RATE_LIMIT_EXEMPT": "127.0.0.1", **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search_service", "--index", str(index_dir),
-         "--host", "127.0.0.1", "--port", str(port)],
-        # To a file, not a pipe: an unread pipe fills up with access logs and stalls the server.
-        env=full_env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"server exited: {log.read()[-2000:].decode(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"server on {url} not ready after {timeout:.0f}s")
+    server = eval_server.start_server(index_dir, {"RTES_MEMBER_TOKENS": MEMBER_TOKEN,
+                                                  **(env or {})}, timeout, log_path)
+    return server, server.url
 
 
-def stop_server(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except Exception:
-        process.kill()
+def stop_server(server: eval_server.Server) -> None:
+    eval_server.stop_server(server)
 
 
 @pytest.fixture(scope="session")
 def live_server(seed_index: Path):
     """The real service (uvicorn, its own process) on the seed index, for the session."""
-    process, url = start_server(seed_index)
+    server, url = start_server(seed_index)
     yield url
-    stop_server(process)
+    stop_server(server)

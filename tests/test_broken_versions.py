@@ -239,7 +239,7 @@ def test_over_http_refused_once_then_cleared_then_swapped(tmp_path, seed_index):
     shutil.copytree(good, index_dir / "versions" / "v1")
     switch_current(index_dir, index_dir / "versions" / "v1")
     log_path = tmp_path / "server.log"
-    process, url = start_server(index_dir, {"RTES_RELOAD_INTERVAL": "0.2",
+    server, url = start_server(index_dir, {"RTES_RELOAD_INTERVAL": "0.2",
                                             "RTES_ADMIN_TOKENS": ADMIN}, log_path=log_path)
     try:
         bad = index_dir / "versions" / "v2-bad-row"
@@ -263,7 +263,7 @@ def test_over_http_refused_once_then_cleared_then_swapped(tmp_path, seed_index):
         switch_current(index_dir, index_dir / "versions" / "v3")
         _wait_for(lambda: _http("GET", f"{url}/readyz")[1]["version"] == "v3")
     finally:
-        stop_server(process)
+        stop_server(server)
     lines = _lines(log_path)
     refused = [line for line in lines if "refused index version" in line]
     assert len(refused) == 2, refused
