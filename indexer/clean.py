@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer.documents import Paragraph
 from indexer.lines import Line
@@ -102,7 +103,14 @@ def fold(line: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", fold_accents(text).lower())
+    """The text's words, folded (lower case, no accents): what repeats are compared on."""
+    return list(_folded_words(text))
+
+
+@lru_cache(maxsize=65536)
+def _folded_words(text: str) -> tuple[str, ...]:
+    # Pure and asked again and again of the same lines while repeats are found: cached.
+    return tuple(re.findall(r"[a-z0-9]+", fold_accents(text).lower()))
 
 
 def is_junk(line: str) -> bool:

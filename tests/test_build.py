@@ -11,9 +11,10 @@ from indexer.build import build_index
 from indexer.embed import Embedder, ModelInfo
 from indexer.store import MANIFEST_FILE, IndexLoadError, load_index
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 
 
+@pytest.mark.real_model
 def test_round_trip_dense_search(seed_index, embedder):
     data = load_index(seed_index)
     manifest = data.manifest
@@ -77,6 +78,7 @@ def test_index_of_another_model_refused(seed_index, embedder):
         load_searcher(seed_index, embedder=other)
 
 
+@pytest.mark.real_model
 def test_cli_build_and_inspect(seeds_dir, tmp_path, capsys):
     seeds = tmp_path / "seeds"
     seeds.mkdir()

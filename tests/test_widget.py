@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import MEMBER_TOKEN, free_port, start_server, stop_server
+from conftest import MEMBER_TOKEN, start_server, stop_server
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+
+from eval.server import free_port
 
 pytestmark = pytest.mark.slow
 
