@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from search_service.app import create_app
 from search_service.settings import Settings
 
-pytestmark = [pytest.mark.slow, pytest.mark.fast]
+pytestmark = pytest.mark.slow
 EXAMPLES = 80  # per operation, with a fixed seed: bounded and stable CI time
 
 
