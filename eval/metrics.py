@@ -16,6 +16,8 @@ import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
+from eval.tables import fixed_table
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
 
 
@@ -185,22 +187,11 @@ def _cell(value: float | int | None) -> str:
     return f"{value:.4f}"
 
 
-def _table_line(cells: list[str], widths: list[int]) -> str:
-    """The label left-aligned, the numbers right-aligned."""
-    numbers = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
-    return "  ".join([cells[0].ljust(widths[0]), *numbers])
-
-
 def format_table(rows: Mapping[str, Mapping[str, float]]) -> str:
     """A fixed-width table: one line per row ('overall', categories), one column per key.
 
     Columns are the keys in first-seen order; a value missing from a row prints '-'.
     """
     columns = list(dict.fromkeys(key for row in rows.values() for key in row))
-    cells = [[""] + columns] + [
-        [name] + [_cell(row.get(key)) for key in columns] for name, row in rows.items()
-    ]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(columns) + 1)]
-    lines = [_table_line(line, widths) for line in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    body = [[name, *(_cell(row.get(key)) for key in columns)] for name, row in rows.items()]
+    return fixed_table(["", *columns], body)

@@ -17,6 +17,7 @@ from typing import Any
 
 from eval.data import CATEGORIES, QuestionSet
 from eval.runner import RunReport, in_process_backend, run_questions, visible_qrels
+from eval.tables import markdown_table
 
 REPORT_FILE = "report.md"
 NDCG_PLOT = "ndcg_by_category.png"
@@ -76,14 +77,6 @@ def index_facts(searcher: Any, threshold: float) -> list[tuple[str, str]]:
     ]
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
-                   numbers: bool = True) -> str:
-    """A GitHub table: first column left-aligned, the others right-aligned if `numbers`."""
-    rest = "---:" if numbers else ":---"
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join([":---", *[rest] * (len(header) - 1)]) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _num(value: float) -> str:
@@ -172,7 +165,7 @@ def render_report(runs: Sequence[RunReport], facts: Sequence[tuple[str, str]], c
         "",
         "## Index and settings",
         "",
-        markdown_table(("", "value"), [[k, v] for k, v in facts], numbers=False),
+        markdown_table(("", "value"), [[k, v] for k, v in facts], align="left"),
     ]
     for split in dict.fromkeys(r.split for r in runs):
         in_split = [r for r in runs if r.split == split]

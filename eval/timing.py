@@ -23,6 +23,11 @@ def latency_summary(ms: Sequence[float]) -> dict[str, float]:
             "p99_ms": round(float(p99), 2), "mean_ms": round(float(values.mean()), 2)}
 
 
+def per_s(count: int, seconds: float) -> float:
+    """A rate, one decimal; NaN for no time at all."""
+    return round(count / seconds, 1) if seconds > 0 else float("nan")
+
+
 def rss_mb(pid: int | None = None) -> float:
     """Resident memory of a process (this one by default), in MiB."""
     import psutil

@@ -100,13 +100,15 @@ def corpus_hash(seeds_dir: Path) -> str:
 
 
 def _library_versions() -> dict[str, str]:
+    """Read from the installed distributions: the same strings as the modules' __version__,
+    without importing torch (a build with the fast lane's fake embedder never loads it)."""
+    from importlib.metadata import version
+
     import faiss
-    import sentence_transformers
-    import torch
 
     return {"python": platform.python_version(), "faiss": faiss.__version__,
-            "sentence_transformers": sentence_transformers.__version__,
-            "torch": torch.__version__, "numpy": np.__version__}
+            "sentence_transformers": version("sentence-transformers"),
+            "torch": version("torch"), "numpy": np.__version__}
 
 
 def _previous(index_dir: Path) -> IndexData | None:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer.documents import Paragraph
+from indexer.lines import Line
 from indexer.text import MONTH_NAMES, fold_accents, normalize_line
 
-# Share of words a summary line must have in common with the body line it repeats (reworded);
-# never used to drop one of two lines of the same text (see `same_line`).
-NEAR_DUPLICATE = 0.8
-SHORT = 8  # words: a label this short that begins another one is the same label
 JUNK_LINES = frozenset({"ygiy", "esss", "tyghujik", "sdd", "lt", "k"})
 
 # A French date as pages print it, folded: « 8 decembre 2014 », « 1er mars 2021 », « mars 2021 ».
@@ -105,7 +103,14 @@ def fold(line: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", fold_accents(text).lower())
+    """The text's words, folded (lower case, no accents): what repeats are compared on."""
+    return list(_folded_words(text))
+
+
+@lru_cache(maxsize=65536)
+def _folded_words(text: str) -> tuple[str, ...]:
+    # Pure and asked again and again of the same lines while repeats are found: cached.
+    return tuple(re.findall(r"[a-z0-9]+", fold_accents(text).lower()))
 
 
 def is_junk(line: str) -> bool:
@@ -183,21 +188,6 @@ def section_name(heading: str) -> str:
     return _BULLET.sub("", heading).rstrip(" :")
 
 
-@dataclass(frozen=True)
-class Line:
-    """A line of a resource as found in the file; empty text for a section break
-    (a space-only line or a rule)."""
-
-    number: int
-    text: str
-    after_spacer: bool = False
-    rule: bool = False
-
-    @property
-    def breaks_section(self) -> bool:
-        return not self.text
-
-
 @dataclass
 class _Sections:
     """The section being read: its heading, whether text came under it, and whether it
@@ -218,6 +208,50 @@ def _next_text(lines: Sequence[Line], index: int) -> str:
     return next((line.text for line in lines[index + 1:] if line.text), "")
 
 
+@dataclass
+class _Reader:
+    """What `paragraphs_of` holds while it reads: the paragraphs so far, the open section,
+    the last heading (two capitals lines in a row join) and a « Ressources » heading
+    waiting for its text."""
+
+    result: list[Paragraph] = field(default_factory=list)
+    sections: _Sections = field(default_factory=_Sections)
+    pending: Paragraph | None = None
+    last_heading: Paragraph | None = None
+
+    def section_break(self, line: Line) -> None:
+        if self.sections.has_text or line.rule:
+            self.sections.close()
+        self.last_heading = None
+
+    def heading(self, lines: Sequence[Line], index: int, text: str) -> None:
+        line, last = lines[index], self.last_heading
+        if (last is not None and last.end_line == line.number - 1
+                and _is_capitals(last.text) and _is_capitals(text)):
+            joined = f"{last.text} {text}"
+            self.last_heading = Paragraph(joined, last.start_line, line.number,
+                                          section_name(joined))
+            self.result[-1] = self.last_heading
+            self.sections.open(self.last_heading.section or joined, lead_in=False)
+            return
+        lead_in = text.endswith(":") and is_list_item(_next_text(lines, index))
+        self.sections.open(section_name(text), lead_in)
+        self.last_heading = Paragraph(text, line.number, line.number, self.sections.name)
+        self.pending = self.last_heading if is_resources_heading(text) else None
+        if self.pending is None:
+            self.result.append(self.last_heading)
+
+    def text(self, line: Line, text: str) -> None:
+        self.last_heading = None
+        if self.sections.lead_in and self.sections.has_text and not is_list_item(text):
+            self.sections.close()
+        if self.pending is not None:
+            self.result.append(self.pending)
+            self.pending = None
+        self.result.append(Paragraph(text, line.number, line.number, self.sections.name))
+        self.sections.has_text = True
+
+
 def paragraphs_of(lines: Sequence[Line]) -> list[Paragraph]:
     """One paragraph per line of text, each with the section it sits under.
 
@@ -226,126 +260,14 @@ def paragraphs_of(lines: Sequence[Line]) -> list[Paragraph]:
     empty (space-only) line closes one that has text; a lead-in's section ends with
     its list. A « Ressources » heading with nothing under it goes.
     """
-    result: list[Paragraph] = []
-    sections = _Sections()
-    pending: Paragraph | None = None  # a « Ressources » heading waiting for its text
-    last_heading: Paragraph | None = None
+    reader = _Reader()
     for index, line in enumerate(lines):
         if line.breaks_section:
-            if sections.has_text or line.rule:
-                sections.close()
-            last_heading = None
+            reader.section_break(line)
             continue
         text = normalize_line(line.text)
         if is_heading(text, line.after_spacer):
-            if (last_heading is not None and last_heading.end_line == line.number - 1
-                    and _is_capitals(last_heading.text) and _is_capitals(text)):
-                joined = f"{last_heading.text} {text}"
-                last_heading = Paragraph(joined, last_heading.start_line, line.number,
-                                         section_name(joined))
-                result[-1] = last_heading
-                sections.open(last_heading.section or joined, lead_in=False)
-                continue
-            lead_in = text.endswith(":") and is_list_item(_next_text(lines, index))
-            sections.open(section_name(text), lead_in)
-            last_heading = Paragraph(text, line.number, line.number, sections.name)
-            pending = last_heading if is_resources_heading(text) else None
-            if pending is None:
-                result.append(last_heading)
-            continue
-        last_heading = None
-        if sections.lead_in and sections.has_text and not is_list_item(text):
-            sections.close()
-        if pending is not None:
-            result.append(pending)
-            pending = None
-        result.append(Paragraph(text, line.number, line.number, sections.name))
-        sections.has_text = True
-    return result
-
-
-def word_overlap(a: str, b: str) -> float:
-    """Share of distinct words two texts have in common, over the larger vocabulary."""
-    wa, wb = set(words(a)), set(words(b))
-    if not wa or not wb:
-        return 1.0 if wa == wb else 0.0
-    return len(wa & wb) / max(len(wa), len(wb))
-
-
-def near_identical(a: str, b: str) -> bool:
-    """At least 80 % of the larger text's words shared: a copy, not an extension."""
-    return word_overlap(a, b) >= NEAR_DUPLICATE
-
-
-def same_line(a: str, b: str) -> bool:
-    """The same text once case, accents, spaces and punctuation are folded."""
-    return words(a) == words(b)
-
-
-def same_paragraph(a: str, b: str) -> bool:
-    """A body paragraph and the summary's version of it, possibly reworded or extended.
-
-    Equal after folding spaces and punctuation; a short label another begins with; or
-    at least 80 % of words shared — of the larger paragraph's words or, when the two
-    are of comparable length (five words or more, at most twice as long), of the
-    smaller's, so a body paragraph that the summary extends counts once. Only ever
-    asked of a body paragraph and the summary paragraph in its place (see
-    `merge_body_and_summary`): two lines of one text that merely share words are two.
-    """
-    wa, wb = words(a), words(b)
-    if wa == wb:
-        return True
-    short, long_ = sorted((wa, wb), key=len)
-    if len(long_) <= SHORT and short and long_[: len(short)] == short:
-        return True  # « Calendrier : » and « Calendrier et périmètre : »
-    sa, sb = set(wa), set(wb)
-    if not sa or not sb:
-        return False
-    shared = len(sa & sb)
-    small, large = sorted((len(sa), len(sb)))
-    if shared / large >= NEAR_DUPLICATE:
-        return True
-    return small >= 5 and 2 * small >= large and shared / small >= NEAR_DUPLICATE
-
-
-def _dedupe(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
-    """Each paragraph once: a later one that is the same line (`same_line`) goes.
-
-    Lines that only share words (« Rôle de la collectivité : » under two sections,
-    two statistics a year apart) are different lines and both stay.
-    """
-    kept: list[Paragraph] = []
-    for par in paragraphs:
-        if not any(same_line(par.text, k.text) for k in kept):
-            kept.append(par)
-    return kept
-
-
-def merge_body_and_summary(
-    body: Sequence[Paragraph], summary: Sequence[Paragraph]
-) -> list[Paragraph]:
-    """The summary's paragraphs, plus the body's that the summary lacks, in reading order.
-
-    A body paragraph the summary repeats is dropped for the summary's version: the same
-    line anywhere in the summary, or else a reworded or extended version
-    (`same_paragraph`) further on than the last one matched and not already standing
-    for another body paragraph — the summary repeats the body in order, line for
-    line, so a body line that only shares words with some summary line is kept. A
-    body paragraph the summary lacks goes in after the summary's version of the body
-    paragraph that precedes it.
-    """
-    kept = _dedupe(summary)
-    reworded = {id(par) for par in kept}  # summary paragraphs free to stand for a reworded one
-    anchor = -1  # index in `kept` after which the next body-only paragraph goes
-    for par in body:
-        match = next((i for i, s in enumerate(kept) if same_line(par.text, s.text)), None)
-        if match is None:
-            match = next((i for i, s in enumerate(kept) if i > anchor and id(s) in reworded
-                          and same_paragraph(par.text, s.text)), None)
-        if match is not None:
-            reworded.discard(id(kept[match]))
-            anchor = max(anchor, match)
-            continue
-        anchor += 1
-        kept.insert(anchor, par)
-    return kept
+            reader.heading(lines, index, text)
+        else:
+            reader.text(line, text)
+    return reader.result

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 KINDS = ("fiche", "conference", "newsletter", "event", "article", "catalogue")
-LEVELS = ("chapter", "section", "fiche")
 
 
 @dataclass(frozen=True)

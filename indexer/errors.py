@@ -29,3 +29,7 @@ class IndexLoadError(IndexerError):
 
 class NeedsOcrError(SeedFileError):
     """A PDF without a text layer (a scan): it must go through OCR before indexing."""
+
+
+class ModelError(IndexerError):
+    """The embedding model cannot be found, built, verified or loaded."""

@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.catalogue import link_same_as, parse_catalogue
+from indexer.catalogue import parse_catalogue
+from indexer.corpus import resolve_corpus
 from indexer.documents import Resource
 from indexer.errors import SeedFileError
 from indexer.html import parse_html
 from indexer.pdf import parse_pdf
-from indexer.website import merge_duplicates, parse_page, parse_website
+from indexer.website import parse_page, parse_website
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +75,6 @@ def detect_format(text: str) -> str:
 PARSERS = {"website": parse_website, "catalogue": parse_catalogue, "page": parse_page}
 
 
-def parse_text(file_name: str, text: str) -> list[Resource]:
-    """Resources of one export, by its detected format."""
-    return PARSERS[detect_format(text)](file_name, text)
-
-
 def _files(seeds_dir: Path) -> list[Path]:
     if not seeds_dir.is_dir():
         raise SeedFileError(seeds_dir, "is not a directory of seed exports")
@@ -118,19 +114,6 @@ def parse_file(path: Path) -> tuple[str, list[Resource], bool]:
     return found, PARSERS[found](path.name, text), True
 
 
-def _check_ids(resources: list[Resource]) -> None:
-    """Two different resources with one id would overwrite each other in the index."""
-    first: dict[str, Resource] = {}
-    for resource in resources:
-        other = first.setdefault(resource.id, resource)
-        if other is not resource:
-            raise SeedFileError(
-                resource.source.file,
-                f"line {resource.source.start_line}: resource id {resource.id} is already "
-                f"given by {other.source.file} line {other.source.start_line} "
-                "with other text")
-
-
 def parse_seeds(seeds_dir: Path, *, skip_invalid: bool = False) -> ParseResult:
     """Every resource of every export in `seeds_dir`, duplicates merged, links resolved."""
     resources: list[Resource] = []
@@ -150,7 +133,6 @@ def parse_seeds(seeds_dir: Path, *, skip_invalid: bool = False) -> ParseResult:
         resources.extend(parsed)
         if not declared:
             public_by_default.append(path.name)
-    resources = link_same_as(merge_duplicates(resources))
-    _check_ids(resources)
+    resources = resolve_corpus(resources)
     return ParseResult(resources=resources, skipped=skipped, formats=formats,
                        ignored=ignored_files(seeds_dir), public_by_default=public_by_default)

@@ -12,12 +12,10 @@ cites « p. 12 ». A PDF without any text (a scan) is refused by name: it needs 
 from __future__ import annotations
 
 import io
-import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -26,13 +24,11 @@ from indexer import clean, metadata
 from indexer.documents import Paragraph, Resource, Source
 from indexer.errors import NeedsOcrError, SeedFileError
 from indexer.html_meta import folded
+from indexer.pdf_lines import PageLine, drop_running_lines, page_lines, runs
 from indexer.text import normalize_line
 
 HEADING_RATIO = 1.15  # a line this much larger than the body text is a heading
 PARAGRAPH_GAP = 1.35  # a gap this much wider than the usual line spacing starts a paragraph
-MARGIN_LINES = 2  # lines at the top and bottom of a page that may be running furniture
-_PAGE_NUMBER = re.compile(
-    r"(?:page|p\.?)?\s*[-–]?\s*(\d{1,4})\s*[-–]?(?:\s*(?:/|sur)\s*\d{1,4})?", re.IGNORECASE)
 _HYPHENATED = re.compile(r"(\w+)[-\u00ad]$")
 _FIRST_WORD = re.compile(r"^(\w+(?:-\w+)*)(.*)$", re.DOTALL)
 _LONE_DATE = re.compile(clean.DATE)
@@ -40,110 +36,7 @@ _JUNK_TITLES = re.compile(r"^(?:untitled|sans titre|microsoft \w+ - .*|.*\.(?:do
                           re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Line:
-    """A line of text on a page: its 1-based number there, baseline, font size."""
-
-    page: int
-    number: int
-    text: str
-    y: float
-    size: float
-    heading: bool = False
-
-
-def _runs(page: object) -> list[tuple[float, float, float, str]]:
-    """(x, y, font size, text) of each text run of a pypdf page, in user space."""
-    runs: list[tuple[float, float, float, str]] = []
-
-    def visit(text: str, cm: Sequence[float], tm: Sequence[float], _font: object,
-              size: float) -> None:
-        if not text.strip():
-            return
-        a, b, c, d, e, f = cm
-        x = tm[4] * a + tm[5] * c + e
-        y = tm[4] * b + tm[5] * d + f
-        scale = math.hypot(tm[2] * a + tm[3] * c, tm[2] * b + tm[3] * d) or 1.0
-        effective = size * scale
-        for offset, part in enumerate(text.split("\n")):
-            if part.strip():
-                runs.append((x, y - offset * effective * 1.2, effective, part))
-
-    page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
-    return runs
-
-
-def _glyphs(text: str) -> str:
-    """A bullet drawn from a symbol font (private-use code points) or mapped to a control
-    code (reportlab's WinAnsi bullet reads back as DEL) is a « • » at a line's start and
-    nothing elsewhere."""
-    odd = [i for i, c in enumerate(text) if unicodedata.category(c) in ("Cc", "Co")]
-    if not odd:
-        return text
-    lead = len(text) - len(text.lstrip())
-    return "".join("• " if i == lead and i in odd else ("" if i in odd else c)
-                   for i, c in enumerate(text))
-
-
-def page_lines(page_number: int, runs: Sequence[tuple[float, float, float, str]]
-               ) -> list[Line]:
-    """Runs on the same baseline joined left to right, lines top to bottom."""
-    rows: list[list[tuple[float, float, float, str]]] = []
-    for run in sorted(runs, key=lambda r: (-r[1], r[0])):
-        if rows and abs(rows[-1][0][1] - run[1]) <= 0.3 * max(run[2], 1.0):
-            rows[-1].append(run)
-        else:
-            rows.append([run])
-    lines = []
-    for row in rows:
-        row.sort(key=lambda r: r[0])
-        text = ""
-        end = None
-        for x, _y, size, part in row:
-            gap = end is not None and x - end > 0.15 * size
-            text += (" " if text and (gap or not text.endswith(" ")) and not part.startswith(" ")
-                     else "") + part
-            end = x + 0.5 * size * len(part)
-        text = normalize_line(_glyphs(text))
-        if text:
-            size = max(r[2] for r in row)
-            lines.append(Line(page_number, len(lines) + 1, text, row[0][1], size))
-    return lines
-
-
-def _signature(text: str) -> str:
-    return re.sub(r"\d+", "#", folded(text))
-
-
-def _numbering(margins: list[list[Line]]) -> int | None:
-    """How printed page numbers differ from the PDF's page index (0, or 2 when the
-    cover and its back are not numbered): the offset most margin numbers agree on."""
-    offsets = Counter(int(number.group(1)) - li.page for margin in margins for li in margin
-                      if (number := _PAGE_NUMBER.fullmatch(li.text)))
-    if not offsets:
-        return None
-    offset, count = offsets.most_common(1)[0]
-    return offset if count >= min(2, len(margins)) else None
-
-
-def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
-    """Without running headers and footers (a margin line whose text, numbers aside,
-    comes back on at least half the pages, two at least) and page numbers (a number
-    alone in a margin that follows the pages' order: « p. 171 » on page 6 is text)."""
-    margins = [page[:MARGIN_LINES] + page[-MARGIN_LINES:] for page in pages]
-    counts = Counter(sig for margin in margins for sig in {_signature(li.text) for li in margin})
-    repeated = {sig for sig, n in counts.items() if n >= max(2, math.ceil(len(pages) / 2))}
-    offset = _numbering(margins)
-    kept = []
-    for page, margin in zip(pages, margins, strict=True):
-        drop = {id(li) for li in margin if _signature(li.text) in repeated
-                or ((number := _PAGE_NUMBER.fullmatch(li.text)) and offset is not None
-                    and int(number.group(1)) - li.page == offset)}
-        kept.append([li for li in page if id(li) not in drop])
-    return kept
-
-
-def body_size(lines: Sequence[Line]) -> float:
+def body_size(lines: Sequence[PageLine]) -> float:
     """The font size most of the text is set in (by characters)."""
     sizes: Counter[float] = Counter()
     for line in lines:
@@ -170,7 +63,8 @@ def outline_entries(reader: PdfReader) -> set[tuple[int, str]]:
     return entries
 
 
-def mark_headings(pages: list[list[Line]], outline: set[tuple[int, str]]) -> list[list[Line]]:
+def mark_headings(pages: list[list[PageLine]], outline: set[tuple[int, str]]
+                  ) -> list[list[PageLine]]:
     """Headings: lines set larger than the body, or the first line of the page an outline
     entry points to that prints its title (the same words lower down stay text)."""
     size = body_size([li for page in pages for li in page])
@@ -195,7 +89,7 @@ def _drop_hyphen(head: str, tail: str, vocabulary: set[str]) -> bool:
     return f"{head}-{tail}".lower() not in vocabulary or f"{head}{tail}".lower() in vocabulary
 
 
-def repair_hyphens(lines: list[Line]) -> list[Line]:
+def repair_hyphens(lines: list[PageLine]) -> list[PageLine]:
     """A word cut at a line end (also at a page end) joined on the first line."""
     vocabulary = {w.lower() for li in lines for w in re.findall(r"\w+(?:-\w+)*", li.text)}
     out = list(lines)
@@ -211,7 +105,7 @@ def repair_hyphens(lines: list[Line]) -> list[Line]:
     return out
 
 
-def _spacing(lines: Sequence[Line]) -> float:
+def _spacing(lines: Sequence[PageLine]) -> float:
     gaps = [a.y - b.y for a, b in zip(lines, lines[1:], strict=False)
             if a.page == b.page and not a.heading and not b.heading and a.y > b.y]
     # Not the median: in a catalogue most paragraphs are one line, so the usual gap is
@@ -219,12 +113,12 @@ def _spacing(lines: Sequence[Line]) -> float:
     return sorted(gaps)[len(gaps) // 7] if gaps else 0.0
 
 
-def paragraphs_of(lines: Sequence[Line]) -> list[Paragraph]:
+def paragraphs_of(lines: Sequence[PageLine]) -> list[Paragraph]:
     """Lines grouped into paragraphs of one page each, under the last heading."""
     spacing = _spacing(lines)
     paragraphs: list[Paragraph] = []
     section: str | None = None
-    current: list[Line] = []
+    current: list[PageLine] = []
 
     def close() -> None:
         if current:
@@ -233,7 +127,7 @@ def paragraphs_of(lines: Sequence[Line]) -> list[Paragraph]:
                                         current[0].page))
             current.clear()
 
-    previous: Line | None = None
+    previous: PageLine | None = None
     for line in lines:
         if line.heading:
             close()
@@ -254,13 +148,13 @@ def paragraphs_of(lines: Sequence[Line]) -> list[Paragraph]:
     return paragraphs
 
 
-def _is_metadata(line: Line, first_page: int) -> bool:
+def _is_metadata(line: PageLine, first_page: int) -> bool:
     """A keywords line (its words are the keywords) or the cover's date alone on a line."""
     return metadata.is_keywords_line(line.text) or (
         line.page == first_page and bool(_LONE_DATE.fullmatch(clean.fold(line.text))))
 
 
-def _title(reader: PdfReader, lines: list[Line]) -> tuple[str, list[Line]]:
+def _title(reader: PdfReader, lines: list[PageLine]) -> tuple[str, list[PageLine]]:
     """The document's /Title when it is one, else the largest line(s) of the first page;
     with the lines of the first page that print it."""
     info = reader.metadata
@@ -291,9 +185,9 @@ def _open(file_name: str, data: bytes) -> PdfReader:
     return reader
 
 
-def _lines(file_name: str, reader: PdfReader) -> list[list[Line]]:
+def _lines(file_name: str, reader: PdfReader) -> list[list[PageLine]]:
     try:
-        return [page_lines(n, _runs(page)) for n, page in enumerate(reader.pages, 1)]
+        return [page_lines(n, runs(page)) for n, page in enumerate(reader.pages, 1)]
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise SeedFileError(file_name, f"cannot be read as a PDF ({exc})") from exc
 

@@ -1,164 +1,30 @@
 """Parse the RTES website exports: resource blocks with metadata, and single pages.
 
-A website export is a run of blocks: title, body (sometimes absent), a metadata
-block (`Catégorie`?, `Type de ressource`, `Ressource privée`, `Résumé`), then the
-summary. Nothing marks where a summary ends and the next title starts; since a
-summary repeats its body, the next title is the line just before the text that
-the next summary repeats (or, when that block has no body, the line just before
-its metadata).
+Where each block's title, body and summary lie is found by `website_blocks`; here
+their lines are cleaned into paragraphs, keywords and dates, and become a Resource.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer import clean, metadata
 from indexer.documents import Paragraph, Resource, Source
 from indexer.errors import SeedFileError
+from indexer.lines import Line
 from indexer.metadata import resource_id
+from indexer.repeats import merge_body_and_summary
 from indexer.text import normalize_line
+from indexer.website_blocks import Block, find_blocks, last_text_line, text_indices
 
-__all__ = ["merge_duplicates", "parse_page", "parse_website", "resource_id"]
-
-_TYPE = "Type de ressource"
-_PRIVATE = "Ressource privée"
-_SUMMARY = "Résumé"
-_CATEGORY = "Catégorie"
-_PRIVATE_VALUES = {"Oui": True, "Non": False}
-PROBES = 3  # summary lines tried, in turn, to find where the block's body starts
-
-
-@dataclass(frozen=True)
-class _Meta:
-    """A metadata block: 0-based index of its first line, of the summary's first line."""
-
-    start: int
-    summary_start: int
-    private: bool
-
-
-@dataclass(frozen=True)
-class _Block:
-    """One resource's place in the file, as 0-based line indices (end exclusive)."""
-
-    title: int
-    body: range
-    summary: range
-    end: int  # index of the block's last non-blank line
-    private: bool
-
-
-def _norm(lines: Sequence[str], i: int) -> str:
-    return normalize_line(lines[i]) if 0 <= i < len(lines) else ""
-
-
-def _metadata_blocks(file_name: str, lines: Sequence[str]) -> list[_Meta]:
-    metas: list[_Meta] = []
-    for i in range(len(lines)):
-        if _norm(lines, i) != _TYPE:
-            continue
-        if _norm(lines, i + 2) != _PRIVATE or _norm(lines, i + 4) != _SUMMARY:
-            raise SeedFileError(
-                file_name,
-                f"line {i + 1}: metadata block should read « {_TYPE} », its value, "
-                f"« {_PRIVATE} », Oui/Non, « {_SUMMARY} »",
-            )
-        private = _PRIVATE_VALUES.get(_norm(lines, i + 3))
-        if private is None:
-            raise SeedFileError(
-                file_name, f"line {i + 4}: « {_PRIVATE} » must be followed by Oui or Non"
-            )
-        start = i - 1 if _norm(lines, i - 1) == _CATEGORY else i
-        metas.append(_Meta(start=start, summary_start=i + 5, private=private))
-    return metas
-
-
-def _content(lines: Sequence[str], indices: Iterable[int]) -> list[int]:
-    """Indices of lines that hold text (not blank, not junk)."""
-    return [i for i in indices if normalize_line(lines[i]) and not clean.is_junk(lines[i])]
-
-
-def _summary_probes(lines: Sequence[str], start: int, stop: int) -> list[str]:
-    """The first lines of real text in a summary: what its body should begin with."""
-    probes = [lines[i] for i in _content(lines, range(start, stop))[:PROBES * 2]
-              if not clean.is_boilerplate(lines[i])]
-    return probes[:PROBES]
-
-
-def _agreement(lines: Sequence[str], candidates: Sequence[int], start: int,
-               probes: Sequence[str]) -> int:
-    """How many probes the lines from `candidates[start]` on repeat, in order, one for one."""
-    return sum(
-        start + n < len(candidates) and clean.near_identical(lines[candidates[start + n]], probe)
-        for n, probe in enumerate(probes)
-    )
-
-
-def _find_title(lines: Sequence[str], region: range, probes: Sequence[str]) -> int:
-    """The title's index in `region` (previous summary + title + body).
-
-    The body is the text the block's own summary repeats: it starts where the most of
-    the summary's first lines come again, in order, line for line (near-identical: a
-    title must not pass for its summary's extended first line; a summary that rewords
-    its first line still agrees on the next ones). A page that repeats its opening
-    paragraph lower down agrees there on that line only, so the body starts at the
-    first copy; of equal agreements the last wins, so a teaser of the block in the
-    previous summary (a newsletter quoting a fiche) is passed over. The title is the
-    line of text just before the body, or the region's last line of text when the
-    block has no body.
-    """
-    candidates = [i for i in _content(lines, region) if not clean.is_boilerplate(lines[i])]
-    best, best_agreement = None, 0
-    for start in range(len(candidates) - 1, 0, -1):
-        agreement = _agreement(lines, candidates, start, probes)
-        if agreement > best_agreement:
-            best, best_agreement = start, agreement
-    return candidates[-1] if best is None else candidates[best - 1]
-
-
-def _last_text_line(lines: Sequence[str], start: int, stop: int) -> int:
-    """The last line of text before `stop`; a site header there heads the next page."""
-    for i in range(stop - 1, start - 1, -1):
-        if normalize_line(lines[i]) and clean.furniture(lines[i]) is not clean.SITE_HEADER:
-            return i
-    return start
-
-
-def _blocks(file_name: str, lines: Sequence[str]) -> list[_Block]:
-    metas = _metadata_blocks(file_name, lines)
-    if not metas:
-        raise SeedFileError(file_name, f"no « {_TYPE} » metadata block found")
-    firsts = [i for i in _content(lines, range(metas[0].start))
-              if not clean.is_boilerplate(lines[i])]
-    if not firsts:
-        raise SeedFileError(file_name, f"line {metas[0].start + 1}: metadata block without title")
-    titles = [firsts[0]]
-    for previous, meta in zip(metas, metas[1:], strict=False):
-        region = range(previous.summary_start, meta.start)
-        if not _content(lines, region):
-            raise SeedFileError(file_name, f"line {meta.start + 1}: metadata block without title")
-        probes = _summary_probes(lines, meta.summary_start, len(lines))
-        titles.append(_find_title(lines, region, probes))
-    ends = [*titles[1:], len(lines)]
-    return [
-        _Block(
-            title=title,
-            body=range(title + 1, meta.start),
-            summary=range(meta.summary_start, stop),
-            end=_last_text_line(lines, meta.summary_start, stop),
-            private=meta.private,
-        )
-        for title, meta, stop in zip(titles, metas, ends, strict=True)
-    ]
-
+__all__ = ["parse_page", "parse_website", "resource_id"]
 
 @dataclass(frozen=True)
 class _Part:
     """A body or a summary, cleaned: its lines of text, keywords lines and tags."""
 
-    lines: tuple[clean.Line, ...]
+    lines: tuple[Line, ...]
     keyword_lines: tuple[str, ...]
     tags: tuple[str, ...]
 
@@ -178,7 +44,7 @@ def _part(lines: Sequence[str], indices: range, newsletter: bool) -> _Part:
     """Classify a body's or summary's lines: text, metadata, or noise to drop."""
     numbered = [(i + 1, lines[i]) for i in indices]
     footer = clean.footer_lines(numbered) if newsletter else set()
-    kept: list[clean.Line] = []
+    kept: list[Line] = []
     keyword_lines: list[str] = []
     tags: list[str] = []
     after_spacer = after_keywords = False
@@ -186,7 +52,7 @@ def _part(lines: Sequence[str], indices: range, newsletter: bool) -> _Part:
         text = normalize_line(raw)
         if not text:
             if raw.strip("\r\n"):
-                kept.append(clean.Line(number, ""))
+                kept.append(Line(number, ""))
                 after_spacer = True
             continue
         if metadata.is_keywords_line(text):
@@ -205,19 +71,19 @@ def _part(lines: Sequence[str], indices: range, newsletter: bool) -> _Part:
         furniture = clean.furniture(text)
         if furniture is not None:
             if furniture.breaks_section:
-                kept.append(clean.Line(number, "", rule=True))
+                kept.append(Line(number, "", rule=True))
             continue
-        kept.append(clean.Line(number, text, after_spacer=after_spacer))
+        kept.append(Line(number, text, after_spacer=after_spacer))
         after_spacer = False
     return _Part(tuple(kept), tuple(keyword_lines), tuple(tags))
 
 
-def _paragraphs(lines: Sequence[str], block: _Block, newsletter: bool) -> tuple[
+def _paragraphs(lines: Sequence[str], block: Block, newsletter: bool) -> tuple[
     list[Paragraph], _Part, _Part
 ]:
     body = _part(lines, block.body, newsletter)
     summary = _part(lines, block.summary, newsletter)
-    merged = clean.merge_body_and_summary(
+    merged = merge_body_and_summary(
         clean.paragraphs_of(body.lines), clean.paragraphs_of(summary.lines)
     )
     return merged, body, summary
@@ -244,7 +110,7 @@ def _keywords(*parts: _Part) -> _Keywords:
     return _Keywords(metadata.unique_keywords(words), date, updated)
 
 
-def _resource(file_name: str, lines: Sequence[str], block: _Block) -> Resource:
+def _resource(file_name: str, lines: Sequence[str], block: Block) -> Resource:
     title = normalize_line(lines[block.title])
     paragraphs, body, summary = _paragraphs(lines, block, newsletter=False)
     kind = metadata.detect_kind(title, paragraphs[0].text if paragraphs else None)
@@ -281,7 +147,7 @@ def _lines(text: str) -> list[str]:
 def parse_website(file_name: str, text: str) -> list[Resource]:
     """Every resource block of one website export, in file order."""
     lines = _lines(text)
-    return [_resource(file_name, lines, block) for block in _blocks(file_name, lines)]
+    return [_resource(file_name, lines, block) for block in find_blocks(file_name, lines)]
 
 
 def parse_page(file_name: str, text: str) -> list[Resource]:
@@ -290,14 +156,14 @@ def parse_page(file_name: str, text: str) -> list[Resource]:
     Such a page (the 2015 seminar report) is public; each line is a paragraph.
     """
     lines = _lines(text)
-    content = _content(lines, range(len(lines)))
+    content = text_indices(lines, range(len(lines)))
     content = [i for i in content if not clean.is_boilerplate(lines[i])]
     if not content:
         raise SeedFileError(file_name, "holds no text")
     first = content[0]
     title = normalize_line(lines[first])
     part = _part(lines, range(first + 1, len(lines)), newsletter=False)
-    paragraphs = clean.merge_body_and_summary([], clean.paragraphs_of(part.lines))
+    paragraphs = merge_body_and_summary([], clean.paragraphs_of(part.lines))
     kind = metadata.detect_kind(title, paragraphs[0].text if paragraphs else None)
     keywords = _keywords(part)
     published, page_updated = metadata.own_dates(lines)
@@ -309,36 +175,10 @@ def parse_page(file_name: str, text: str) -> list[Resource]:
         title=title,
         kind=kind,
         private=False,
-        source=Source(file_name, first + 1, _last_text_line(lines, first, len(lines)) + 1),
+        source=Source(file_name, first + 1, last_text_line(lines, first, len(lines)) + 1),
         paragraphs=tuple(paragraphs),
         date=date,
         updated=updated,
         keywords=keywords.words,
     )]
 
-
-def _content_key(resource: Resource) -> tuple[tuple[str, ...], ...]:
-    """A resource's text folded (case, accents, spaces, punctuation): equal for copies."""
-    return (
-        tuple(clean.words(resource.title)),
-        *(tuple(clean.words(p.text)) for p in resource.paragraphs),
-    )
-
-
-def merge_duplicates(resources: list[Resource]) -> list[Resource]:
-    """One resource per distinct content: the first copy kept, the others' places
-    recorded in its `also_in` (the same text exported in two files)."""
-    first_index: dict[tuple[tuple[str, ...], ...], int] = {}
-    merged: list[Resource] = []
-    for resource in resources:
-        key = _content_key(resource)
-        index = first_index.get(key)
-        if index is None:
-            first_index[key] = len(merged)
-            merged.append(resource)
-            continue
-        kept = merged[index]
-        merged[index] = dataclasses.replace(
-            kept, also_in=(*kept.also_in, resource.source, *resource.also_in)
-        )
-    return merged

@@ -1,5 +1,5 @@
-"""RTES search service: a FastAPI app over an index built by `indexer`."""
+"""RTES search service: a FastAPI app over an index built by `indexer`.
 
-from search_service.app import create_app
-
-__all__ = ["create_app"]
+Importing the package loads nothing: the app is `search_service.app.create_app`, so
+`import search_service.retrieval` does not import FastAPI.
+"""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,9 +23,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("search_service")
 
 
-def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
-    """The app; with `searcher` given (tests), no index is read at start-up."""
-    settings = settings or get_settings()
+def _lifespan(settings: Settings, searcher: Searcher | None
+              ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Load the index (unless `searcher` is given), keep a reloader, watch `current`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,10 +45,11 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         if watcher is not None:
             watcher.stop()
 
-    app = FastAPI(title="RTES search", version="0.1.0", lifespan=lifespan,
-                  description="Recherche sémantique dans les ressources du RTES : fiches "
-                              "« Déniché pour vous », conférences, newsletters, catalogue.")
-    app.state.settings = settings
+    return lifespan
+
+
+def _add_guards(app: FastAPI, settings: Settings) -> None:
+    """Rate limits, failed-token limits, error handlers, request guard, CORS."""
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_exempt)
     app.state.auth_failures = AuthFailures(settings.auth_fail_limit)
     install_error_handlers(app)
@@ -58,7 +59,10 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET"], allow_headers=["Authorization"],
                            allow_credentials=False, max_age=600)
-    app.include_router(router)
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The demo page, the widget and the static files."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
@@ -70,4 +74,15 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     def widget() -> FileResponse:
         return FileResponse(STATIC_DIR / "widget.js", media_type="text/javascript")
 
+
+def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
+    """The app; with `searcher` given (tests), no index is read at start-up."""
+    settings = settings or get_settings()
+    app = FastAPI(title="RTES search", version="0.1.0", lifespan=_lifespan(settings, searcher),
+                  description="Recherche sémantique dans les ressources du RTES : fiches "
+                              "« Déniché pour vous », conférences, newsletters, catalogue.")
+    app.state.settings = settings
+    _add_guards(app, settings)
+    app.include_router(router)
+    _add_pages(app)
     return app

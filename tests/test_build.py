@@ -13,9 +13,10 @@ from indexer.opening import open_version
 from indexer.search_config import default_config
 from indexer.store import MANIFEST_FILE, IndexLoadError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 
 
+@pytest.mark.real_model
 def test_round_trip_dense_search(seed_index, embedder):
     data = open_version(seed_index)
     manifest = data.manifest
@@ -82,6 +83,7 @@ def test_index_of_another_model_refused(seed_index, embedder):
         load_searcher(seed_index, embedder=other)
 
 
+@pytest.mark.real_model
 def test_cli_build_and_inspect(seeds_dir, tmp_path, capsys):
     seeds = tmp_path / "seeds"
     seeds.mkdir()

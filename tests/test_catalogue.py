@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.catalogue import fiche_name, link_same_as, parse_catalogue, same_fiche
+from indexer.catalogue import parse_catalogue
+from indexer.corpus import fiche_name, link_same_as, same_fiche
 from indexer.documents import Resource, Source
 from indexer.errors import SeedFileError
 from indexer.parse import parse_seeds

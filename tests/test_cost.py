@@ -9,7 +9,7 @@ import pytest
 from eval.cost import BUDGET_RATIO, TYPICAL, measure_cost, worst_cases
 from search_service.bounds import MAX_QUERY_CHARS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 
 
 def test_worst_cases_are_the_longest_valid_queries():
@@ -35,6 +35,7 @@ def test_lexical_terms_are_capped(searcher):
     assert len(tokens) == searcher.config.max_query_terms
 
 
+@pytest.mark.real_model
 def test_longest_query_costs_at_most_three_typical_ones(searcher):
     report = measure_cost(searcher, repeats=7)
     assert report.ratio <= BUDGET_RATIO, report.to_dict()

@@ -1,6 +1,10 @@
 """The French analyzer: elision, accents, stemming, stop words, acronyms."""
 
+import pytest
+
 from indexer.lexical import Analyzer, build_bm25
+
+pytestmark = pytest.mark.fast
 
 
 def test_elision_with_both_apostrophes():

@@ -29,11 +29,11 @@ PROXY = "127.0.0.9"
 
 @pytest.fixture(scope="module")
 def server(seed_index):
-    process, url = start_server(seed_index, {
+    server, url = start_server(seed_index, {
         "RTES_RATE_LIMIT": "5/minute", "RTES_TRUSTED_PROXIES": PROXY,
         "RTES_RATE_LIMIT_EXEMPT": "127.0.0.3,127.0.0.4,127.0.0.5", "RTES_ADMIN_TOKENS": ADMIN})
     yield urllib.parse.urlsplit(url).port
-    stop_server(process)
+    stop_server(server)
 
 
 def call(port: int, source: str, target: str, method: str = "GET",

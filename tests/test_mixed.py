@@ -72,9 +72,9 @@ def mixed_index(tmp_path_factory: pytest.TempPathFactory, mixed_dir: Path, embed
 
 @pytest.fixture(scope="module")
 def mixed_server(mixed_index: Path) -> Iterator[str]:
-    process, url = start_server(mixed_index)
+    server, url = start_server(mixed_index)
     yield url
-    stop_server(process)
+    stop_server(server)
 
 
 def get(base: str, path: str, token: str | None = None, **params: object) -> dict:

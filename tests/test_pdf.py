@@ -21,7 +21,8 @@ from pypdf import PdfReader
 
 from indexer import clean, metadata
 from indexer.errors import NeedsOcrError, SeedFileError
-from indexer.pdf import Line, drop_running_lines, parse_pdf, repair_hyphens
+from indexer.pdf import parse_pdf, repair_hyphens
+from indexer.pdf_lines import PageLine, drop_running_lines
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 CATALOGUE_SEED = SEEDS / "004_1f669b205fc9d0b6.txt"
@@ -114,8 +115,8 @@ def test_large_font_headings_without_outline_and_a_footer_on_every_page(seminar)
     assert {p.page for p in r.paragraphs} == {1, 2}
 
 
-def _line(text: str, number: int = 1, page: int = 1, y: float = 700.0) -> Line:
-    return Line(page, number, text, y, 10.5)
+def _line(text: str, number: int = 1, page: int = 1, y: float = 700.0) -> PageLine:
+    return PageLine(page, number, text, y, 10.5)
 
 
 def test_hyphens_at_line_ends():

@@ -15,7 +15,7 @@ from search_service.app import create_app
 from search_service.loading import load_searcher
 from search_service.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 ADMIN = "jeton-admin"
 MEMBER = "jeton-membre"
 

@@ -17,7 +17,6 @@ from eval.report import (
     baseline_table,
     category_rows,
     confidence_split,
-    markdown_table,
     plot_confidence,
     plot_ndcg,
     render_report,
@@ -26,6 +25,7 @@ from eval.report import (
     write_report,
 )
 from eval.runner import Outcome, RunReport, in_process_backend, run_questions
+from eval.tables import markdown_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -27,7 +27,7 @@ from search_service.loading import load_searcher
 from search_service.pipeline import run_search
 from search_service.retrieval import Filters, Searcher
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fast]
 
 QUERIES = [
     "Miquel", "Cognard",  # the pair of the attack run: same count in the same public passage
@@ -136,6 +136,7 @@ def get(url: str, headers: dict[str, str] | None = None) -> dict:
         return json.load(reply)
 
 
+@pytest.mark.real_model
 def test_miquel_and_cognard_score_the_same_over_http(live_server):
     def lexical(word: str, headers: dict[str, str] | None = None) -> list[tuple[str, float]]:
         body = get(f"{live_server}/api/search?q={urllib.parse.quote(word)}&mode=bm25", headers)

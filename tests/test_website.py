@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from indexer.clean import fold, same_paragraph, word_overlap
+from indexer.clean import fold
+from indexer.corpus import merge_duplicates
 from indexer.documents import Paragraph, Resource, Source
 from indexer.errors import SeedFileError
 from indexer.metadata import detect_kind, resource_id, split_keywords_line
+from indexer.repeats import same_paragraph, word_overlap
 from indexer.text import fold_accents, normalize_line, slugify
-from indexer.website import merge_duplicates, parse_page, parse_website
+from indexer.website import parse_page, parse_website
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 FIXTURE = Path(__file__).parent / "fixtures" / "website_resources.json"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import clean, metadata
+from indexer import clean, metadata, repeats
 from indexer.chunk import chunk_resource
 from indexer.documents import Paragraph, Resource
 from indexer.parse import parse_seeds
@@ -146,7 +146,7 @@ def test_only_the_same_line_counts_once(pages: list[Resource]) -> None:
         "Fin décembre 2017, les structures de l'ESS employaient 4 100 salariés dans le "
         "département.",
     ]
-    assert clean.word_overlap(*(p.text for p in observatory.paragraphs[1:])) >= 0.8
+    assert repeats.word_overlap(*(p.text for p in observatory.paragraphs[1:])) >= 0.8
     call = pages[2]
     assert [p.start_line for p in call.paragraphs] == [73, 75, 77, 79, 83]
 
@@ -160,11 +160,11 @@ def test_the_summary_stands_for_a_reworded_body_line_only_in_its_place() -> None
     ), start=1)]
     summary = [Paragraph("Atelier du matin : financer un tiers-lieu en quartier prioritaire.",
                          10, 10)]
-    merged = clean.merge_body_and_summary(body, summary)
+    merged = repeats.merge_body_and_summary(body, summary)
     assert [p.start_line for p in merged] == [10, 2, 3]
     reworded = [Paragraph("Atelier du matin, pour financer un tiers-lieu en quartier prioritaire",
                           10, 10)]
-    assert [p.start_line for p in clean.merge_body_and_summary(body, reworded)] == [10, 2, 3]
+    assert [p.start_line for p in repeats.merge_body_and_summary(body, reworded)] == [10, 2, 3]
 
 
 # --- kinds ----------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import MEMBER_TOKEN, free_port, start_server, stop_server
+from conftest import MEMBER_TOKEN, start_server, stop_server
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+
+from eval.server import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -86,10 +88,10 @@ def other_sites(seed_index: Path) -> Iterator[dict[str, str]]:
     """Two page origins and an API that allows only the first one."""
     allowed, allowed_url = serve_pages()
     refused, refused_url = serve_pages()
-    process, api = start_server(seed_index, {"RTES_CORS_ORIGINS": allowed_url})
+    service, api = start_server(seed_index, {"RTES_CORS_ORIGINS": allowed_url})
     allowed.api = refused.api = api
     yield {"allowed": allowed_url, "refused": refused_url, "api": api}
-    stop_server(process)
+    stop_server(service)
     for server in (allowed, refused):
         server.shutdown()
         server.server_close()
