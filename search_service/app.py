@@ -12,6 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from search_service.analytics_api import open_querylog
+from search_service.analytics_api import router as analytics_router
 from search_service.errors import install_error_handlers
 from search_service.reload import Reloader, Watcher, describe
 from search_service.retrieval import Searcher
@@ -41,9 +43,12 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         if settings.reload_interval > 0:
             watcher = Watcher(app.state.reloader, settings.reload_interval)
             watcher.start()
+        app.state.querylog = open_querylog(settings)
         yield
         if watcher is not None:
             watcher.stop()
+        if app.state.querylog is not None:
+            app.state.querylog.close()  # writes what is still queued
 
     app = FastAPI(title="RTES search", version="0.1.0", lifespan=lifespan,
                   description="Recherche sémantique dans les ressources du RTES : fiches "
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
                            allow_methods=["GET"], allow_headers=["Authorization"],
                            allow_credentials=False, max_age=600)
     app.include_router(router)
+    app.include_router(analytics_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from indexer.documents import KINDS
+from search_service.analytics_api import log_search
 from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
 from search_service.errors import ApiError, error_response
 from search_service.pipeline import AnswerConfig, resource_out, run_search
@@ -96,6 +97,8 @@ def search(
     year_from: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     year_to: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     mode: Annotated[str, Query(pattern="^(hybrid|dense|bm25)$")] = "hybrid",
+    typing: Annotated[bool, Query(description="1 while the person is still typing (the "
+                                  "widget's search-as-you-type): not logged")] = False,
 ) -> SearchResponse:
     """Search the resources; private ones only with a member token."""
     query = clean_query(q)
@@ -110,8 +113,11 @@ def search(
     filters = Filters(kinds=tuple(kind or ()), year_from=year_from, year_to=year_to,
                       member=member)
     threshold = request.app.state.settings.confidence_threshold
-    return run_search(searcher, query, k=k, filters=filters, mode=mode,
-                      config=AnswerConfig(confidence_threshold=threshold))
+    response = run_search(searcher, query, k=k, filters=filters, mode=mode,
+                          config=AnswerConfig(confidence_threshold=threshold))
+    if not typing:
+        log_search(request, response, filters=filters, mode=mode, k=k)
+    return response
 
 
 @router.get("/api/resources/{resource_id}", response_model=ResourceOut,

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from search_service.pipeline import CONFIDENCE_THRESHOLD
@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     # Seconds between checks of the index's `current` link (0: only POST /admin/reload).
     reload_interval: float = 5.0
     confidence_threshold: float = CONFIDENCE_THRESHOLD
+
+    # --- Query log and analytics (search_service/querylog.py, analytics.py) ---
+    # `RTES_ANALYTICS=off` writes no log at all and answers /admin/analytics with a 404.
+    analytics: bool = True
+    # The SQLite file (WAL mode); default `querylog.sqlite3` beside the index directory.
+    analytics_db: Path | None = None
+    # Rows older than this are deleted (at start, then daily).
+    analytics_retention_days: int = Field(180, ge=1)
+    # Rows waiting for the writer thread; when it is full, rows are dropped and counted
+    # rather than a search waiting.
+    analytics_queue: int = Field(10_000, ge=1)
+    # Rows per insert, and how long the writer waits to fill a batch (seconds).
+    analytics_batch: int = Field(500, ge=1)
+    analytics_linger: float = Field(0.5, ge=0.0)
 
     @field_validator("member_tokens", "admin_tokens", "cors_origins", "rate_limit_exempt",
                      "trusted_proxies", mode="before")

@@ -201,7 +201,8 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       clearTimeout(this.timer);
       const q = this.q.value.trim();
       if (q.length < MIN) { this.clear(false); return; }
-      this.timer = setTimeout(() => this.search(q), DEBOUNCE);
+      // Fired by the pause in typing: marked, so the service does not log a half-typed query.
+      this.timer = setTimeout(() => this.search(q, true), DEBOUNCE);
     }
 
     now() {
@@ -253,9 +254,9 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       this.out.setAttribute("aria-busy", String(on));
     }
 
-    async search(q) {
+    async search(q, typing = false) {
       let url = null;
-      try { url = this.url(q); } catch { /* a bad api attribute: shown as unreachable */ }
+      try { url = this.url(q, typing); } catch { /* a bad api attribute: shown as unreachable */ }
       const token = this.getAttribute("token");
       const key = `${url}|${token}`; // attributes may change between two identical queries
       if (key === this.current) return;
@@ -291,7 +292,7 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       this.render(q, body, t);
     }
 
-    url(q) {
+    url(q, typing) {
       const base = (this.getAttribute("api") || SCRIPT_ORIGIN).replace(/\/+$/, "");
       const u = new URL(`${base}/api/search`, location.href);
       u.searchParams.set("q", q);
@@ -300,6 +301,7 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       for (const kind of (this.getAttribute("kinds") || "").split(/[\s,]+/)) {
         if (kind) u.searchParams.append("kind", kind);
       }
+      if (typing) u.searchParams.set("typing", "1");
       return u;
     }
 

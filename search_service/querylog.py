@@ -1,0 +1,278 @@
+"""The query log: one row per settled search, written off the request path, in batches.
+
+A request only puts a small immutable row on a bounded queue (`put_nowait`, never a wait); one
+writer thread takes rows off it and inserts them into SQLite (WAL, a real file) in batches of up
+to `batch` rows. With a writable file no row is lost, and `close()` (the app's lifespan, at
+shutdown) writes what is still queued. When the file cannot be written (read-only, disk full,
+missing directory) the batch is dropped, counted by reason and logged, and the searches go on.
+
+What a row holds is decided here and only here (see `SearchRow`): the hour, the normalised query
+with e-mail addresses and phone numbers masked, the language, the filters, member or not, the
+result count, the top resource ids, `confident`, the confidence and the latency. There is no
+field for the client address, a token, a cookie or the User-Agent, so none can be written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from dataclasses import astuple, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+log = logging.getLogger("search_service.querylog")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (
+    id INTEGER PRIMARY KEY,
+    hour TEXT NOT NULL,            -- UTC, rounded down to the hour: 2026-12-02T14:00Z
+    query TEXT NOT NULL,           -- normalised; e-mails and phone numbers masked
+    language TEXT,                 -- detected language of the query, or NULL
+    filters TEXT NOT NULL,         -- JSON: kinds, year_from, year_to, mode, k
+    member INTEGER NOT NULL,       -- 1 when a valid member token came with it; never the token
+    result_count INTEGER NOT NULL,
+    top_ids TEXT NOT NULL,         -- JSON list of resource ids, best first
+    confident INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    latency_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_hour ON searches (hour);
+"""
+COLUMNS = ("hour", "query", "language", "filters", "member", "result_count", "top_ids",
+           "confident", "confidence", "latency_ms")
+INSERT = f"INSERT INTO searches ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+TOP_IDS = 5
+PRUNE_EVERY = 24 * 3600.0
+
+EMAIL_MASK, PHONE_MASK = "<email>", "<phone>"
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# +33 6 12 34 56 78, 0033 (0)6…, 06.12.34.56.78, 06-12-34-56-78, 0612345678, +1 415 555 0100:
+# a country code (+ or 00, then 1 to 3 digits, maybe "(0)") or a leading 0, then 8 to 13 more
+# digits with single spaces, dots or dashes between them. Years ("2019-2021"), postcodes
+# (75011) and law numbers ("2014-856") are too short to match.
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|\b00)\d{1,3}(?:[\s.-]?\(0\))?|\b0)"
+                    r"(?:[\s.-]?\d){8,13}(?!\w)")
+
+
+def mask(text: str) -> str:
+    """E-mail addresses and phone numbers replaced by placeholders."""
+    return _PHONE.sub(PHONE_MASK, _EMAIL.sub(EMAIL_MASK, text))
+
+
+def normalise(text: str) -> str:
+    """The form questions are stored and grouped in: NFC, masked, lower case, single spaces,
+    no punctuation around it ("Épicerie solidaire ?" and "épicerie solidaire" are one)."""
+    text = mask(unicodedata.normalize("NFC", text))
+    text = " ".join(text.lower().split())
+    return text.strip(" ?!.,;:…") or text
+
+
+def hour_of(moment: datetime) -> str:
+    """UTC time rounded down to the hour, as sortable text: 2026-12-02T14:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:00Z")
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One logged search. Nothing in it names or fingerprints the person who asked."""
+
+    hour: str
+    query: str
+    language: str | None
+    filters: str
+    member: bool
+    result_count: int
+    top_ids: str
+    confident: bool
+    confidence: float
+    latency_ms: float
+
+    @classmethod
+    def of(cls, *, query: str, language: str | None, filters: dict, member: bool,
+           result_ids: list[str], confident: bool, confidence: float, latency_ms: float,
+           now: datetime | None = None) -> SearchRow:
+        return cls(hour=hour_of(now or datetime.now(UTC)), query=normalise(query),
+                   language=language, filters=json.dumps(filters, sort_keys=True),
+                   member=bool(member), result_count=len(result_ids),
+                   top_ids=json.dumps(result_ids[:TOP_IDS]), confident=bool(confident),
+                   confidence=float(confidence), latency_ms=float(latency_ms))
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The log file opened for writing, in WAL mode, with its tables; sqlite3.Error or OSError
+    when it cannot be (a read-only file raises on the first write, not here)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(SCHEMA)
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def prune(conn: sqlite3.Connection, retention_days: int, now: datetime) -> int:
+    """Delete the rows older than the retention; returns how many went."""
+    cutoff = hour_of(now - timedelta(days=retention_days))
+    with conn:
+        return conn.execute("DELETE FROM searches WHERE hour < ?", (cutoff,)).rowcount
+
+
+@dataclass
+class LogStats:
+    """Counters since start, for the report and the log lines."""
+
+    written: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    last_error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def drop(self, reason: str, count: int, error: str | None = None) -> int:
+        with self.lock:
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
+            self.last_error = error or self.last_error
+            return sum(self.dropped.values())
+
+    def to_dict(self) -> dict:
+        with self.lock:
+            return {"written": self.written, "dropped": dict(self.dropped),
+                    "dropped_total": sum(self.dropped.values()), "last_error": self.last_error}
+
+
+_STOP = object()
+
+
+class QueryLog:
+    """The bounded queue and its writer thread. `record` never blocks and never raises."""
+
+    def __init__(self, path: Path, *, retention_days: int = 180, queue_size: int = 10_000,
+                 batch: int = 500, linger: float = 0.5) -> None:
+        self.path = Path(path)
+        self.retention_days = retention_days
+        self.batch = batch
+        self.linger = linger
+        self.stats = LogStats()
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._thread = threading.Thread(target=self._run, name="querylog", daemon=True)
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+
+    def start(self) -> QueryLog:
+        self._thread.start()
+        return self
+
+    def record(self, row: SearchRow) -> None:
+        if self._closed:
+            self.stats.drop("closed", 1)
+            return
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:
+            self._dropped("queue_full", 1, "queue full: the writer is behind")
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until what was queued before this call is written (or dropped)."""
+        done = threading.Event()
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop the writer (the app's shutdown)."""
+        if self._closed or not self._thread.is_alive():
+            self._closed = True
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        next_prune = 0.0
+        stop = False
+        while not stop:
+            rows, events, stop = self._take()
+            if rows:
+                self._write(rows)
+            if time.monotonic() >= next_prune:
+                self._prune()
+                next_prune = time.monotonic() + PRUNE_EVERY
+            for event in events:
+                event.set()
+        if self._conn is not None:
+            self._conn.close()
+
+    def _take(self) -> tuple[list[SearchRow], list[threading.Event], bool]:
+        """Up to `batch` rows: the first one waited for (at most an hour, then a prune check),
+        more for `linger` seconds at most; a flush or a stop ends the batch at once."""
+        rows: list[SearchRow] = []
+        events: list[threading.Event] = []
+        try:
+            item = self._queue.get(timeout=3600.0)
+        except queue.Empty:
+            return rows, events, False
+        deadline = time.monotonic() + self.linger
+        while True:
+            if item is _STOP:
+                return rows, events, True
+            if isinstance(item, threading.Event):
+                events.append(item)
+                return rows, events, False
+            rows.append(item)
+            if len(rows) >= self.batch:
+                return rows, events, False
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return rows, events, False
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path)
+        return self._conn
+
+    def _write(self, rows: list[SearchRow]) -> None:
+        try:
+            conn = self._connection()
+            with conn:
+                conn.executemany(INSERT, [astuple(r) for r in rows])
+        except (sqlite3.Error, OSError) as exc:
+            self._reset()
+            self._dropped("unwritable", len(rows), f"{type(exc).__name__}: {exc}")
+            return
+        with self.stats.lock:
+            self.stats.written += len(rows)
+
+    def _prune(self) -> None:
+        try:
+            gone = prune(self._connection(), self.retention_days, datetime.now(UTC))
+        except (sqlite3.Error, OSError) as exc:
+            self._reset()
+            log.warning("query log %s: cannot prune: %s", self.path, exc)
+            return
+        if gone:
+            log.info("query log %s: %d rows older than %d days pruned", self.path, gone,
+                     self.retention_days)
+
+    def _reset(self) -> None:
+        """Close the connection after an error, so the next batch tries a fresh one (a disk
+        that had filled up may have room again)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _dropped(self, reason: str, count: int, error: str) -> None:
+        before = self.stats.to_dict()
+        total = self.stats.drop(reason, count, error)
+        if error != before["last_error"] or total // 1000 != before["dropped_total"] // 1000:
+            log.warning("query log %s: %d rows dropped (%s), %d since start: %s", self.path,
+                        count, reason, total, error)
