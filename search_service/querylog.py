@@ -197,7 +197,9 @@ class QueryLog:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        next_prune = 0.0
+        """Prune at start, then write batches as they come; prune again once a day."""
+        self._prune()
+        next_prune = time.monotonic() + PRUNE_EVERY
         stop = False
         while not stop:
             rows, events, stop = self._take()
