@@ -83,6 +83,20 @@ def audience(conn: sqlite3.Connection, since: date, member: bool) -> dict:
     }
 
 
+def feedback(conn: sqlite3.Connection, since: date, member: bool, limit: int = 100) -> dict:
+    """Answers rated since `since` (a search's latest rating counts), and the not helpful
+    ones with their comments, newest first."""
+    rows = conn.execute(
+        "SELECT f.hour, f.helpful, f.comment, s.query FROM feedback f "
+        "JOIN (SELECT MAX(id) AS id FROM feedback GROUP BY query_id) l ON f.id = l.id "
+        "LEFT JOIN searches s ON s.query_id = f.query_id "
+        "WHERE f.hour >= ? AND COALESCE(s.member, 0) = ? ORDER BY f.id DESC",
+        (f"{since.isoformat()}T00:00Z", int(member))).fetchall()
+    unhelpful = [{"day": h[:10], "query": q, "comment": c} for h, ok, c, q in rows if not ok]
+    return {"helpful": sum(1 for r in rows if r[1]), "not_helpful": len(unhelpful),
+            "not_helpful_items": unhelpful[:limit]}
+
+
 def report(path: Path, since: date) -> dict:
     """Public and member figures since `since`; `error` says why there are none."""
     try:
@@ -91,7 +105,8 @@ def report(path: Path, since: date) -> dict:
         return {"public": None, "members": None, "error": str(exc)}
     try:
         return {"public": audience(conn, since, False), "members": audience(conn, since, True),
-                "error": None}
+                "feedback": feedback(conn, since, False),
+                "member_feedback": feedback(conn, since, True), "error": None}
     except sqlite3.Error as exc:
         return {"public": None, "members": None, "error": str(exc)}
     finally:

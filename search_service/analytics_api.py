@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import FileResponse
 
 from search_service.analytics import report
 from search_service.errors import ApiError
+from search_service.feedback import RecentSearches, new_query_id
 from search_service.querylog import QueryLog, SearchRow
 from search_service.retrieval import Filters
 from search_service.schemas import SearchResponse
@@ -18,6 +20,7 @@ from search_service.security import bearer, check_token
 from search_service.settings import Settings
 
 DEFAULT_DAYS = 30
+ADMIN_PAGE = Path(__file__).parent / "static" / "admin.html"
 router = APIRouter()
 
 
@@ -38,22 +41,35 @@ def open_querylog(settings: Settings) -> QueryLog | None:
 
 
 def log_search(request: Request, response: SearchResponse, *, filters: Filters, mode: str,
-               k: int) -> None:
-    """Queue the row of a settled search, unless the log is off or the client is allow-listed
-    (`RTES_RATE_LIMIT_EXEMPT`: benchmarks and load runs). Never raises into the search."""
+               k: int, typing: bool = False) -> None:
+    """Give the response its `query_id` and queue the row of a settled search; nothing when
+    the log is off or the client is allow-listed (`RTES_RATE_LIMIT_EXEMPT`: benchmarks and load
+    runs). A search sent while typing is only remembered (feedback on its answer settles it).
+    Never raises into the search."""
     querylog: QueryLog | None = getattr(request.app.state, "querylog", None)
-    if querylog is None:
+    recent: RecentSearches | None = getattr(request.app.state, "recent_searches", None)
+    if querylog is None or recent is None:
         return
     client = request.client.host if request.client else "unknown"
     if client in request.app.state.settings.rate_limit_exempt:
         return
-    querylog.record(SearchRow.of(
+    response.query_id = new_query_id()
+    row = SearchRow.of(
         query=response.query, language=response.language,
         filters={"kinds": sorted(filters.kinds), "year_from": filters.year_from,
                  "year_to": filters.year_to, "mode": mode, "k": k},
         member=filters.member, result_ids=[r.resource.id for r in response.results],
         confident=response.confident, confidence=response.confidence,
-        latency_ms=response.took_ms))
+        latency_ms=response.took_ms, query_id=response.query_id)
+    recent.add(response.query_id, row, logged=not typing)
+    if not typing:
+        querylog.record(row)
+
+
+@router.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)
+def admin_page() -> FileResponse:
+    """The analytics page; it shows nothing until the service accepts its admin token."""
+    return FileResponse(ADMIN_PAGE)
 
 
 @router.get("/admin/analytics", include_in_schema=False)

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from search_service.analytics_api import open_querylog
 from search_service.analytics_api import router as analytics_router
 from search_service.errors import install_error_handlers
+from search_service.feedback import install_feedback
 from search_service.reload import Reloader, Watcher, describe
 from search_service.retrieval import Searcher
 from search_service.routes import router
@@ -61,10 +62,12 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     if settings.cors_origins:
         # Only the configured origins; no credentials (the member token is a header).
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET"], allow_headers=["Authorization"],
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"],
                            allow_credentials=False, max_age=600)
     app.include_router(router)
     app.include_router(analytics_router)
+    install_feedback(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)

@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 log = logging.getLogger("search_service.querylog")
 
@@ -40,12 +41,24 @@ CREATE TABLE IF NOT EXISTS searches (
     top_ids TEXT NOT NULL,         -- JSON list of resource ids, best first
     confident INTEGER NOT NULL,
     confidence REAL NOT NULL,
-    latency_ms REAL NOT NULL
+    latency_ms REAL NOT NULL,
+    query_id TEXT                  -- the response's random id, which feedback refers to
 );
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    hour TEXT NOT NULL,            -- UTC, rounded down to the hour
+    query_id TEXT NOT NULL,
+    helpful INTEGER NOT NULL,
+    comment TEXT                   -- at most 500 characters, masked; shown as text only
+);
+"""
+INDEXES = """
 CREATE INDEX IF NOT EXISTS searches_hour ON searches (hour);
+CREATE INDEX IF NOT EXISTS searches_query_id ON searches (query_id);
+CREATE INDEX IF NOT EXISTS feedback_hour ON feedback (hour);
 """
 COLUMNS = ("hour", "query", "language", "filters", "member", "result_count", "top_ids",
-           "confident", "confidence", "latency_ms")
+           "confident", "confidence", "latency_ms", "query_id")
 INSERT = f"INSERT INTO searches ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 TOP_IDS = 5
 PRUNE_EVERY = 24 * 3600.0
@@ -92,16 +105,34 @@ class SearchRow:
     confident: bool
     confidence: float
     latency_ms: float
+    query_id: str | None = None
+
+    INSERT: ClassVar[str] = INSERT
 
     @classmethod
     def of(cls, *, query: str, language: str | None, filters: dict, member: bool,
            result_ids: list[str], confident: bool, confidence: float, latency_ms: float,
-           now: datetime | None = None) -> SearchRow:
+           now: datetime | None = None, query_id: str | None = None) -> SearchRow:
         return cls(hour=hour_of(now or datetime.now(UTC)), query=normalise(query),
                    language=language, filters=json.dumps(filters, sort_keys=True),
                    member=bool(member), result_count=len(result_ids),
                    top_ids=json.dumps(result_ids[:TOP_IDS]), confident=bool(confident),
-                   confidence=float(confidence), latency_ms=float(latency_ms))
+                   confidence=float(confidence), latency_ms=float(latency_ms),
+                   query_id=query_id)
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One answer rated (search_service/feedback.py): the hour, which search (its random
+    query_id), helpful or not, the comment already cleaned and masked."""
+
+    hour: str
+    query_id: str
+    helpful: bool
+    comment: str | None
+
+    INSERT: ClassVar[str] = ("INSERT INTO feedback (hour, query_id, helpful, comment) "
+                             "VALUES (?, ?, ?, ?)")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -113,6 +144,10 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(SCHEMA)
+        columns = {c[1] for c in conn.execute("PRAGMA table_info(searches)")}
+        if "query_id" not in columns:  # a log written before feedback existed
+            conn.execute("ALTER TABLE searches ADD COLUMN query_id TEXT")
+        conn.executescript(INDEXES)
     except sqlite3.Error:
         conn.close()
         raise
@@ -123,7 +158,8 @@ def prune(conn: sqlite3.Connection, retention_days: int, now: datetime) -> int:
     """Delete the rows older than the retention; returns how many went."""
     cutoff = hour_of(now - timedelta(days=retention_days))
     with conn:
-        return conn.execute("DELETE FROM searches WHERE hour < ?", (cutoff,)).rowcount
+        gone = conn.execute("DELETE FROM searches WHERE hour < ?", (cutoff,)).rowcount
+        return gone + conn.execute("DELETE FROM feedback WHERE hour < ?", (cutoff,)).rowcount
 
 
 @dataclass
@@ -169,7 +205,7 @@ class QueryLog:
         self._thread.start()
         return self
 
-    def record(self, row: SearchRow) -> None:
+    def record(self, row: SearchRow | FeedbackRow) -> None:
         if self._closed:
             self.stats.drop("closed", 1)
             return
@@ -213,10 +249,10 @@ class QueryLog:
         if self._conn is not None:
             self._conn.close()
 
-    def _take(self) -> tuple[list[SearchRow], list[threading.Event], bool]:
+    def _take(self) -> tuple[list[SearchRow | FeedbackRow], list[threading.Event], bool]:
         """Up to `batch` rows: the first one waited for (at most an hour, then a prune check),
         more for `linger` seconds at most; a flush or a stop ends the batch at once."""
-        rows: list[SearchRow] = []
+        rows: list[SearchRow | FeedbackRow] = []
         events: list[threading.Event] = []
         try:
             item = self._queue.get(timeout=3600.0)
@@ -242,11 +278,15 @@ class QueryLog:
             self._conn = connect(self.path)
         return self._conn
 
-    def _write(self, rows: list[SearchRow]) -> None:
+    def _write(self, rows: list[SearchRow | FeedbackRow]) -> None:
+        by_table: dict[str, list[tuple]] = {}
+        for r in rows:
+            by_table.setdefault(r.INSERT, []).append(astuple(r))
         try:
             conn = self._connection()
             with conn:
-                conn.executemany(INSERT, [astuple(r) for r in rows])
+                for sql, values in by_table.items():
+                    conn.executemany(sql, values)
         except (sqlite3.Error, OSError) as exc:
             self._reset()
             self._dropped("unwritable", len(rows), f"{type(exc).__name__}: {exc}")

@@ -115,8 +115,7 @@ def search(
     threshold = request.app.state.settings.confidence_threshold
     response = run_search(searcher, query, k=k, filters=filters, mode=mode,
                           config=AnswerConfig(confidence_threshold=threshold))
-    if not typing:
-        log_search(request, response, filters=filters, mode=mode, k=k)
+    log_search(request, response, filters=filters, mode=mode, k=k, typing=typing)
     return response
 
 

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Rows per insert, and how long the writer waits to fill a batch (seconds).
     analytics_batch: int = Field(500, ge=1)
     analytics_linger: float = Field(0.5, ge=0.0)
+    # Per-client limit on POST /api/feedback (answers rated), same syntax as rate_limit.
+    feedback_rate_limit: str = "10/minute"
 
     @field_validator("member_tokens", "admin_tokens", "cors_origins", "rate_limit_exempt",
                      "trusted_proxies", mode="before")
@@ -59,7 +61,7 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
-    @field_validator("rate_limit", "auth_fail_limit")
+    @field_validator("rate_limit", "auth_fail_limit", "feedback_rate_limit")
     @classmethod
     def _limit(cls, value: str) -> str:
         from limits import parse

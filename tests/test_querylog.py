@@ -76,7 +76,7 @@ def test_hour_is_rounded_down_in_utc():
 def test_a_row_has_no_field_for_who_asked():
     names = {f.name for f in fields(SearchRow)}
     assert names == {"hour", "query", "language", "filters", "member", "result_count",
-                     "top_ids", "confident", "confidence", "latency_ms"}
+                     "top_ids", "confident", "confidence", "latency_ms", "query_id"}
 
 
 def test_percentile_is_nearest_rank():
