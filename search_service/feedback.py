@@ -23,7 +23,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from search_service.errors import ApiError
-from search_service.querylog import FeedbackRow, QueryLog, SearchRow, hour_of, mask
+from search_service.masking import hour_of, mask
+from search_service.querylog import FeedbackRow, QueryLog, SearchRow
 from search_service.security import RateLimit
 from search_service.settings import Settings
 
