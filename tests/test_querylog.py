@@ -19,7 +19,14 @@ import pytest
 from eval.__main__ import main as eval_main
 from eval.data import load_candidates
 from search_service.analytics import percentile, report
-from search_service.querylog import QueryLog, SearchRow, connect, hour_of, normalise
+from search_service.querylog import (
+    FeedbackRow,
+    QueryLog,
+    SearchRow,
+    connect,
+    hour_of,
+    normalise,
+)
 
 NOW = datetime(2026, 12, 2, 14, 37, tzinfo=UTC)
 
@@ -128,12 +135,17 @@ def test_retention_prunes_old_rows_at_start(tmp_path: Path):
     seeded = QueryLog(path, linger=0.0).start()
     for days, text in ((400, "very old"), (181, "just too old"), (179, "kept"), (0, "today")):
         seeded.record(row(text, now=now - timedelta(days=days)))
+        seeded.record(FeedbackRow(hour=hour_of(now - timedelta(days=days)), query_id=text,
+                                  helpful=False, comment=f"avis {text}"))
     seeded.close()  # its own prune ran before the rows were written
     assert len(rows_in(path)) == 4
     log = QueryLog(path, retention_days=180).start()
     assert log.flush()
     log.close()
     assert [r[1] for r in rows_in(path)] == ["kept", "today"]
+    with sqlite3.connect(path) as conn:  # feedback has the same retention
+        assert [c for (c,) in conn.execute("SELECT comment FROM feedback ORDER BY id")] == [
+            "avis kept", "avis today"]
 
 
 def _seed_log(path: Path) -> None:
@@ -185,3 +197,16 @@ def test_harvest_writes_public_unanswered_questions_as_candidates(tmp_path: Path
     assert eval_main(["harvest", "--since", since, "--db", str(path), "--out", str(out),
                       "--members"]) == 0
     assert len(load_candidates(out)) == 3
+
+
+def test_feedback_comments_are_cleaned_and_recent_ids_bounded():
+    from search_service.feedback import RecentSearches, clean_comment
+
+    assert clean_comment("  écrire à a.b@c.fr\x00 <b>ok</b> ") == "écrire à <email>  <b>ok</b>"
+    assert clean_comment("   ") is None and clean_comment(None) is None
+    recent = RecentSearches(size=2)
+    for qid, logged in (("a", True), ("b", False), ("c", False)):
+        recent.add(qid, row(qid), logged=logged)
+    assert recent.settle("a") is None  # forgotten: only the last 2 are kept
+    assert recent.settle("b") == row("b")  # a typing search: its row is logged now…
+    assert recent.settle("b") is True  # …and only once

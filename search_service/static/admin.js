@@ -43,7 +43,7 @@
   /** Bars of `values` per day, as an image with its figures in words; the table follows. */
   const plot = (label, daysList, values, max, cls, fmt) => {
     const w = 720, h = 180, pad = 34, n = Math.max(1, daysList.length);
-    const bw = (w - pad - 10) / n;
+    const bw = Math.min(48, (w - pad - 10) / n); // a few days are bars, not walls
     const svg = svgEl("svg", { viewBox: `0 0 ${w} ${h + 30}`, role: "img", "aria-label": label });
     svg.append(svgEl("line", { x1: pad, y1: h, x2: w - 5, y2: h, class: "axis" }));
     svg.append(svgEl("text", { x: 0, y: 12 }, document.createTextNode(fmt(max))));
