@@ -3,6 +3,7 @@ GET /admin/analytics (admin token, the same check as POST /admin/reload)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ from search_service.settings import Settings
 
 DEFAULT_DAYS = 30
 ADMIN_PAGE = Path(__file__).parent / "static" / "admin.html"
+log = logging.getLogger("search_service.querylog")
 router = APIRouter()
 
 
@@ -53,6 +55,16 @@ def log_search(request: Request, response: SearchResponse, *, filters: Filters, 
     client = request.client.host if request.client else "unknown"
     if client in request.app.state.settings.rate_limit_exempt:
         return
+    try:
+        _log(querylog, recent, response, filters, mode, k, typing)
+    except Exception:  # a bug here must cost a log row, never the search
+        response.query_id = None
+        querylog.stats.drop("error", 1)
+        log.exception("query log: row not recorded")
+
+
+def _log(querylog: QueryLog, recent: RecentSearches, response: SearchResponse,
+         filters: Filters, mode: str, k: int, typing: bool) -> None:
     response.query_id = new_query_id()
     row = SearchRow.of(
         query=response.query, language=response.language,
