@@ -109,6 +109,16 @@ def load_question_set(eval_dir: Path) -> QuestionSet:
     return QuestionSet(queries=queries, qrels=qrels)
 
 
+def load_candidates(path: Path) -> list[Query]:
+    """A candidates file (`python -m eval harvest`): queries.jsonl lines read and checked by
+    the same parser, unique ids, and no qrels (a person judges them first). An empty file
+    (nothing went unanswered) is an empty list."""
+    if next(_lines(Path(path)), None) is None:
+        return []
+    queries, _ = _read_queries(Path(path))
+    return queries
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Non-blank lines with their 1-based numbers; a missing file is a QuestionSetError."""
     try:

@@ -60,6 +60,22 @@ class Settings(BaseSettings):
     # (unset: the version's own, calibrated with `python -m eval calibrate`).
     confidence_threshold: float | None = None
 
+    # --- query log and analytics (search_service/querylog.py, analytics.py)
+    # `RTES_ANALYTICS=off` writes no log at all and answers /admin/analytics with a 404.
+    analytics: bool = True
+    # The SQLite file (WAL mode); default `querylog.sqlite3` beside the index directory.
+    analytics_db: Path | None = None
+    # Rows older than this are deleted (at start, then daily).
+    analytics_retention_days: int = Field(180, ge=1)
+    # Rows waiting for the writer thread; when it is full, rows are dropped and counted
+    # rather than a search waiting.
+    analytics_queue: int = Field(10_000, ge=1)
+    # Rows per insert, and how long the writer waits to fill a batch (seconds).
+    analytics_batch: int = Field(500, ge=1)
+    analytics_linger: float = Field(0.5, ge=0.0)
+    # Per-client limit on POST /api/feedback (answers rated), same syntax as rate_limit.
+    feedback_rate_limit: str = "10/minute"
+
     # --- evaluation: the member token `python -m eval run --url … --member` sends.
     eval_token: str | None = None
 
@@ -71,7 +87,7 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
-    @field_validator("rate_limit", "auth_fail_limit")
+    @field_validator("rate_limit", "auth_fail_limit", "feedback_rate_limit")
     @classmethod
     def _limit(cls, value: str) -> str:
         from limits import parse

@@ -12,7 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from search_service.analytics_api import open_querylog
+from search_service.analytics_api import router as analytics_router
 from search_service.errors import install_error_handlers
+from search_service.feedback import install_feedback
 from search_service.reload import Reloader, Watcher, describe
 from search_service.retrieval import Searcher
 from search_service.routes import router
@@ -41,9 +44,12 @@ def _lifespan(settings: Settings, searcher: Searcher | None
         if settings.reload_interval > 0:
             watcher = Watcher(app.state.reloader, settings.reload_interval)
             watcher.start()
+        app.state.querylog = open_querylog(settings)
         yield
         if watcher is not None:
             watcher.stop()
+        if app.state.querylog is not None:
+            app.state.querylog.close()  # writes what is still queued
 
     return lifespan
 
@@ -57,7 +63,8 @@ def _add_guards(app: FastAPI, settings: Settings) -> None:
     if settings.cors_origins:
         # Only the configured origins; no credentials (the member token is a header).
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET"], allow_headers=["Authorization"],
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"],
                            allow_credentials=False, max_age=600)
 
 
@@ -84,5 +91,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.state.settings = settings
     _add_guards(app, settings)
     app.include_router(router)
+    app.include_router(analytics_router)
+    install_feedback(app, settings)
     _add_pages(app)
     return app

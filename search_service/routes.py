@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from indexer.documents import KINDS
 from indexer.search_config import AnswerConfig
 from indexer.settings import Settings
+from search_service.analytics_api import log_search
 from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
 from search_service.errors import ApiError, error_response
 from search_service.pipeline import resource_out, run_search
@@ -99,6 +100,8 @@ def search(
     year_from: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     year_to: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     mode: Annotated[str, Query(pattern="^(hybrid|dense|bm25)$")] = "hybrid",
+    typing: Annotated[bool, Query(description="1 while the person is still typing (the "
+                                  "widget's search-as-you-type): not logged")] = False,
 ) -> SearchResponse:
     """Search the resources; private ones only with a member token."""
     query = clean_query(q)
@@ -112,8 +115,10 @@ def search(
                        "year_from must not be after year_to.")
     filters = Filters(kinds=tuple(kind or ()), year_from=year_from, year_to=year_to,
                       member=member)
-    return run_search(searcher, query, k=k, filters=filters, mode=mode,
-                      config=answer_config(searcher, request.app.state.settings))
+    response = run_search(searcher, query, k=k, filters=filters, mode=mode,
+                          config=answer_config(searcher, request.app.state.settings))
+    log_search(request, response, filters=filters, mode=mode, k=k, typing=typing)
+    return response
 
 
 def answer_config(searcher: Searcher, settings: Settings) -> AnswerConfig:

@@ -65,6 +65,8 @@ class SearchResponse(BaseModel):
     took_ms: float
     answer: AnswerOut | None
     results: list[ResultOut]
+    query_id: str | None = Field(None, description="opaque id for POST /api/feedback; none "
+                                 "when the query log is off or the client is allow-listed")
 
     model_config = {"json_schema_extra": {"examples": [{
         "query": "comment une collectivité soutient une épicerie solidaire",

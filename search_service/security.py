@@ -126,7 +126,7 @@ async def guard(request: Request,
     response = await call_next(request)
     response.headers.update(SECURITY_HEADERS)
     path = request.url.path
-    if path == "/" or path.endswith(".html"):
+    if path in ("/", "/admin") or path.endswith(".html"):
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["X-Frame-Options"] = "DENY"
     if path == "/widget.js":

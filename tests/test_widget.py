@@ -248,6 +248,39 @@ def test_keyboard_debounce_enter_arrows_and_escape(live_server: str, tab: Tab):
     assert tab.errors == []
 
 
+def test_searches_fired_while_typing_are_marked_and_a_submitted_one_is_not(live_server: str,
+                                                                          tab: Tab):
+    """The service does not log `typing=1` searches (the query log): only what is submitted."""
+    page = tab.page
+    start = datetime(2030, 1, 1)
+    page.clock.install(time=start)
+    page.goto(f"{live_server}/")
+    page.clock.pause_at(start + timedelta(minutes=1))
+    sent: list[tuple[str, list[str]]] = []
+
+    def typing_of(url: str) -> list[str]:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("typing", [])
+
+    page.on("request", lambda r: is_search(r.url) and sent.append((query_of(r.url),
+                                                                   typing_of(r.url))))
+    box(page).focus()
+    page.keyboard.type("épicerie solidaire")
+    with page.expect_request(lambda r: is_search(r.url)):
+        page.clock.run_for(300)  # the pause in typing fires the search
+    expect(status(page)).to_contain_text(fr_quote("épicerie solidaire"))
+    with page.expect_request(lambda r: is_search(r.url)):
+        page.keyboard.press("Enter")  # the same text, submitted: asked again, unmarked
+    expect(status(page)).to_contain_text(fr_quote("épicerie solidaire"))
+    page.keyboard.type(" de quartier")
+    with page.expect_request(lambda r: is_search(r.url)):
+        page.keyboard.press("Enter")  # before the pause: only the submitted search goes
+    expect(status(page)).to_contain_text(fr_quote("épicerie solidaire de quartier"))
+    page.clock.run_for(1000)
+    assert sent == [("épicerie solidaire", ["1"]), ("épicerie solidaire", []),
+                    ("épicerie solidaire de quartier", [])]
+    assert tab.errors == []
+
+
 def test_not_confident_says_so_and_marks_the_closest_results(live_server: str, tab: Tab):
     expected = api_search(live_server, OUT_OF_SCOPE, k=8)
     assert not expected["confident"]

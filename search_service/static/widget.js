@@ -33,6 +33,9 @@
       slow: "Le service de recherche ne répond pas à temps. Réessayez dans un instant.",
       failed: "La recherche a échoué.", keywords: "Mots-clés :", private: "Réservé aux membres",
       quote: ["«\u00a0", "\u00a0»"],
+      helpful: "Cette réponse vous a-t-elle aidé\u00a0?", yes: "Oui", no: "Non",
+      comment: "Commentaire (facultatif)", thanks: "Merci pour votre avis.",
+      fbFailed: "Votre avis n’a pas pu être envoyé. Réessayez plus tard.",
       kinds: { fiche: ["Fiche", "Fiches"], conference: ["Conférence", "Conférences"],
         newsletter: ["Lettre d’information", "Lettres d’information"],
         event: ["Événement", "Événements"], article: ["Article", "Articles"],
@@ -56,6 +59,9 @@
       slow: "The search service is not answering in time. Please try again shortly.",
       failed: "The search failed.", keywords: "Keywords:", private: "Members only",
       quote: ["“", "”"],
+      helpful: "Did this answer help you?", yes: "Yes", no: "No",
+      comment: "Comment (optional)", thanks: "Thank you for your feedback.",
+      fbFailed: "Your feedback could not be sent. Please try again later.",
       kinds: { fiche: ["Fact sheet", "Fact sheets"], conference: ["Conference", "Conferences"],
         newsletter: ["Newsletter", "Newsletters"], event: ["Event", "Events"],
         article: ["Article", "Articles"], catalogue: ["Catalogue", "Catalogue"] },
@@ -74,7 +80,11 @@ input{flex:1 1 12em;min-width:0;font:inherit;color:var(--t);background:var(--b);
 border:2px solid var(--l);border-radius:var(--r)}
 button{font:inherit;font-weight:700;color:var(--b);background:var(--a);border:2px solid var(--a);
 border-radius:var(--r);padding:.5em 1em;cursor:pointer}
-input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid var(--a);outline-offset:2px}
+textarea{display:block;width:100%;font:inherit;color:var(--t);background:var(--b);padding:.4em .6em;
+border:2px solid var(--l);border-radius:var(--r);margin:.2em 0 .5em;resize:vertical}
+.fb{margin:.6em 0 0;padding-top:.5em;border-top:1px solid var(--l)}.fb p{margin:0 0 .3em;font-weight:700}
+.fb label{font-weight:400;font-size:.9em}.thanks{margin:.4em 0 0;font-weight:700}.thanks:empty{display:none}
+input:focus-visible,button:focus-visible,a:focus-visible,textarea:focus-visible,.thanks:focus-visible{outline:3px solid var(--a);outline-offset:2px}
 .hint,.meta,.src,.loading{color:var(--m);font-size:.9em;margin:.3em 0}
 .status{margin:.8em 0 .4em;font-weight:700}.status.err{color:var(--e)}
 .out.busy{opacity:.6}
@@ -201,7 +211,8 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       clearTimeout(this.timer);
       const q = this.q.value.trim();
       if (q.length < MIN) { this.clear(false); return; }
-      this.timer = setTimeout(() => this.search(q), DEBOUNCE);
+      // Fired by the pause in typing: marked, so the service does not log a half-typed query.
+      this.timer = setTimeout(() => this.search(q, true), DEBOUNCE);
     }
 
     now() {
@@ -253,9 +264,9 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       this.out.setAttribute("aria-busy", String(on));
     }
 
-    async search(q) {
+    async search(q, typing = false) {
       let url = null;
-      try { url = this.url(q); } catch { /* a bad api attribute: shown as unreachable */ }
+      try { url = this.url(q, typing); } catch { /* a bad api attribute: shown as unreachable */ }
       const token = this.getAttribute("token");
       const key = `${url}|${token}`; // attributes may change between two identical queries
       if (key === this.current) return;
@@ -291,7 +302,7 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       this.render(q, body, t);
     }
 
-    url(q) {
+    url(q, typing) {
       const base = (this.getAttribute("api") || SCRIPT_ORIGIN).replace(/\/+$/, "");
       const u = new URL(`${base}/api/search`, location.href);
       u.searchParams.set("q", q);
@@ -300,6 +311,7 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       for (const kind of (this.getAttribute("kinds") || "").split(/[\s,]+/)) {
         if (kind) u.searchParams.append("kind", kind);
       }
+      if (typing) u.searchParams.set("typing", "1");
       return u;
     }
 
@@ -324,7 +336,7 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       const results = data.results, byId = new Map(results.map((r) => [r.resource.id, r]));
       const nodes = [];
       const answer = data.confident && data.answer;
-      if (answer) nodes.push(this.answer(answer, byId.get(answer.resource_id), t, h));
+      if (answer) nodes.push(this.answer(answer, byId.get(answer.resource_id), t, h, data.query_id));
       if (!data.confident) {
         if (results.length) nodes.push(el("p", { class: "notice" }, t.unsure));
       }
@@ -334,7 +346,7 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
         : t.noneCount(results.length, q));
     }
 
-    answer(answer, result, t, h) {
+    answer(answer, result, t, h, queryId) {
       const res = result?.resource;
       const passage = result?.passages.find((p) => p.id === answer.passage_id);
       const src = answer.source || passage?.source || res?.source;
@@ -344,7 +356,41 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
         el("blockquote", null, el("p", null, t.quote[0] + answer.text + t.quote[1])),
         res ? el("p", { class: "src" }, `${t.source} `,
           el("a", { href: this.href(res.id) }, res.title),
-          src ? ` — ${where(src, t)}` : "", url ? [" — ", link(url)] : null) : null);
+          src ? ` — ${where(src, t)}` : "", url ? [" — ", link(url)] : null) : null,
+        queryId ? this.feedback(String(queryId), t) : null);
+    }
+
+    /** « Was this helpful? »: a comment box and two buttons; the thanks is announced. */
+    feedback(queryId, t) {
+      const thanks = el("p", { class: "thanks", "aria-live": "polite", tabindex: "-1" });
+      const area = el("textarea", { id: "fbc", name: "comment", maxlength: "500", rows: "2" });
+      const group = el("div", { class: "fb", role: "group", "aria-labelledby": "fbq" },
+        el("p", { id: "fbq" }, t.helpful), el("label", { for: "fbc" }, t.comment), area);
+      const buttons = [[true, t.yes], [false, t.no]].map(([helpful, label]) => {
+        const b = el("button", { type: "button" }, label);
+        b.addEventListener("click", () => this.sendFeedback(queryId, helpful, area.value,
+          group, thanks, t));
+        return b;
+      });
+      group.append(el("div", { class: "row" }, buttons));
+      return el("div", null, group, thanks);
+    }
+
+    async sendFeedback(queryId, helpful, comment, group, thanks, t) {
+      const text = comment.trim().slice(0, 500);
+      let ok = false;
+      try {
+        const base = (this.getAttribute("api") || SCRIPT_ORIGIN).replace(/\/+$/, "");
+        const res = await fetch(new URL(`${base}/api/feedback`, location.href), {
+          method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ query_id: queryId, helpful, comment: text || null }),
+        });
+        ok = res.status === 201;
+      } catch { /* said below */ }
+      if (!group.isConnected) return; // a newer search replaced the answer
+      if (ok) group.hidden = true;
+      thanks.textContent = ok ? t.thanks : t.fbFailed;
+      if (ok) thanks.focus(); // the buttons are gone: focus is never lost
     }
 
     groups(results, t, h, closest) {
