@@ -159,7 +159,7 @@ def test_write_report_on_the_seed_index(searcher, seed_index: Path, tmp_path: Pa
     manifest = json.loads((seed_index / "current" / "manifest.json").read_text())
     assert f"`{manifest['model']['checksum'][:12]}`" in text
     assert f"| passages | {manifest['corpus']['passages']} |" in text
-    assert "| confidence threshold (Settings) | -0.013 |" in text
+    assert "| confidence threshold (the version's config.json) | -0.013 |" in text
     assert "fusion weighted" in text
     # The summary line agrees with a run made directly.
     private = {r["id"] for r in searcher.data.resources if r["private"]}
