@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from eval.data import SPLITS, QuestionSetError, default_eval_dir, load_question_set
 from eval.metrics import format_table
@@ -42,30 +42,39 @@ def print_report(report: RunReport) -> None:
 def _private_ids(index: Path | None) -> set[str]:
     if index is None:
         return set()
-    from indexer.store import RESOURCES_FILE, resolve_version
+    from indexer.opening import resolve_version
+    from indexer.store import RESOURCES_FILE
 
     version = resolve_version(index)
     rows = [json.loads(line) for line in (version / RESOURCES_FILE).read_text().splitlines()]
     return {r["id"] for r in rows if r["private"]}
 
 
+def _searcher(args: argparse.Namespace) -> Any:
+    """The version's own configuration; --fusion/--dense-weight compare alternatives on dev."""
+    from dataclasses import replace
+
+    from search_service.loading import load_searcher
+
+    searcher = load_searcher(args.index)
+    changes = {k: v for k, v in (("fusion", args.fusion), ("dense_weight", args.dense_weight))
+               if v is not None}
+    if changes:
+        searcher.config = replace(searcher.config, **changes)
+    return searcher
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     qs = load_question_set(args.eval_dir)
     modes = MODES if args.mode == "all" else (args.mode,)
     splits = SPLITS if args.split == "all" else (args.split,)
-    token = os.environ.get("RTES_EVAL_TOKEN") if args.member else None
+    from indexer.settings import Settings
+
+    token = Settings().eval_token if args.member else None
     if args.url:
         backend = http_backend(args.url, token=token)
     else:
-        from search_service.loading import load_searcher
-        from search_service.retrieval import RetrievalConfig
-
-        # Defaults are the tuned ones; --fusion/--dense-weight compare alternatives on dev.
-        tuned = RetrievalConfig()
-        config = RetrievalConfig(fusion=args.fusion or tuned.fusion,
-                                 dense_weight=(tuned.dense_weight if args.dense_weight is None
-                                               else args.dense_weight))
-        backend = in_process_backend(load_searcher(args.index, config), member=args.member)
+        backend = in_process_backend(_searcher(args), member=args.member)
     private = _private_ids(args.index)
     reports = []
     for split in splits:
@@ -100,8 +109,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if best is None:
         print("no threshold keeps normal questions unflagged")
         return 1
-    print(f"\nchosen: RTES_CONFIDENCE_THRESHOLD={best.threshold} (F1 {best.f1:.3f}, "
+    print(f"\nchosen: answer.confidence_threshold {best.threshold} (F1 {best.f1:.3f}, "
           f"{best.answerable_flagged:.1%} of answerable questions flagged, split {args.split})")
+    if args.write:
+        from dataclasses import replace
+
+        from indexer.search_config import config_text, read_config
+
+        config = read_config(args.write)
+        config = replace(config, answer=replace(config.answer, confidence_threshold=best.threshold))
+        args.write.write_text(config_text(config), encoding="utf-8")
+        print(f"wrote it into {args.write} (the next build copies it into its version)")
     return 0
 
 
@@ -141,6 +159,25 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0 if report.ratio <= BUDGET_RATIO else 1
 
 
+def cmd_fixture(args: argparse.Namespace) -> int:
+    from eval.fixture import FIXTURE_SPLITS, compare_runs, read_fixture, record, write_fixture
+    from search_service.loading import load_searcher
+    from search_service.pipeline import run_search
+
+    searcher = load_searcher(args.index)
+    qs = load_question_set(args.eval_dir)
+    questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
+    rows = record(questions, lambda text: run_search(searcher, text).model_dump())
+    if args.check:
+        problems = compare_runs(read_fixture(args.out), rows, searcher.answer_config
+                                .confidence_threshold)
+        print("\n".join(problems) or f"same run as {args.out} ({len(rows)} questions)")
+        return 1 if problems else 0
+    write_fixture(rows, args.out)
+    print(f"wrote {args.out} ({len(rows)} questions)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("dev", "test"), default="dev")
     p.add_argument("--max-flagged", type=float, default=0.10,
                    help="largest share of answerable questions that may be flagged")
+    p.add_argument("--write", type=Path, metavar="CONFIG",
+                   help="write the chosen threshold into CONFIG (e.g. "
+                        "indexer/data/search_config.json)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
     p.set_defaults(func=cmd_calibrate)
     p = sub.add_parser("report", help="write eval/report.md and its plots (PNG)")
@@ -186,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, required=True)
     p.add_argument("--repeats", type=int, default=7)
     p.set_defaults(func=cmd_cost)
+    from eval.fixture import DEFAULT_FIXTURE
+
+    p = sub.add_parser("fixture", help="record the dev+test run (or --check it against the "
+                       "recorded one): proof that a refactor changes no result")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=DEFAULT_FIXTURE)
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    p.set_defaults(func=cmd_fixture)
     p = sub.add_parser("load", help="16 clients while the index is rebuilt and swapped",
                        description="Load run on loopback: a real server (started with "
                        "RTES_RATE_LIMIT_EXEMPT=127.0.0.1 so the clients are allow-listed from "

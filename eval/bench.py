@@ -13,7 +13,6 @@ import argparse
 import http.client
 import json
 import math
-import os
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 from eval.data import default_eval_dir, load_question_set
 from eval.scale import DEFAULT_SIZES, ScaleSettings, run_scale
 from eval.timing import environment, latency_summary, peak_rss_mb, rss_mb
+from indexer.settings import child_environment
 
 PARTS = ("build", "service", "scale")
 DEFAULT_CONCURRENCY = (1, 4, 16)
@@ -193,7 +193,7 @@ def running_server(index_dir: Path, log_path: Path, timeout: float = 180.0,
         process = subprocess.Popen(
             [sys.executable, "-m", "search_service", "--index", str(index_dir),
              "--host", host, "--port", str(port)],
-            env={**os.environ, **RATE_LIMIT_ENV, **(env or {})}, stdout=log_file,
+            env=child_environment({**RATE_LIMIT_ENV, **(env or {})}), stdout=log_file,
             stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout

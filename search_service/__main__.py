@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         return 2
     try:
-        searcher = load_searcher(settings.index_dir)
+        searcher = load_searcher(settings.index_dir, cache_dir=settings.model_cache())
     except IndexerError as exc:
         log.error("cannot start: %s", " ".join(str(exc).split()))
         return 2

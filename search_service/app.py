@@ -34,11 +34,11 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from search_service.loading import load_searcher
 
-        live = searcher or load_searcher(settings.index_dir)
+        live = searcher or load_searcher(settings.index_dir, cache_dir=settings.model_cache())
         log.info("serving index version %s", describe(live))
         app.state.reloader = Reloader(
             settings.index_dir, live,
-            lambda d: load_searcher(d, live.config, embedder=live.embedder),
+            lambda d: load_searcher(d, embedder=live.embedder, cache_dir=settings.model_cache()),
         )
         watcher = None
         if settings.reload_interval > 0:

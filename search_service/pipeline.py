@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.answer import Candidate, compose_answer, highlight, score_sentences
 from search_service.retrieval import Filters, ResourceHit, Searcher
@@ -19,19 +20,6 @@ from search_service.schemas import (
     SearchResponse,
     SourceOut,
 )
-
-# The best answer sentence's cosine minus the question's cosine to the closest out-of-scope
-# reference question (search_service/data/); calibrated on dev with `python -m eval calibrate`.
-CONFIDENCE_THRESHOLD = -0.013
-
-
-@dataclass(frozen=True)
-class AnswerConfig:
-    """Calibrated on the dev split with `python -m eval calibrate` (see eval/README.md)."""
-
-    confidence_threshold: float = CONFIDENCE_THRESHOLD
-    answer_passages: int = 3
-    answer_results: int = 2
 
 
 def resource_out(r: dict) -> ResourceOut:
@@ -92,7 +80,7 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
                filters: Filters | None = None, mode: str = "hybrid",
                config: AnswerConfig | None = None) -> SearchResponse:
     started = time.perf_counter()
-    config = config or AnswerConfig()
+    config = config or searcher.answer_config
     tokens = searcher.query_tokens(query)
     qvec = searcher.encode_query(query) if mode != "bm25" else None
     hits = searcher.search(query, k=k, filters=filters, mode=mode, query_vector=qvec,

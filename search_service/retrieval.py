@@ -16,33 +16,15 @@ import numpy as np
 
 from indexer.embed import Embedder
 from indexer.lexical import Analyzer
+from indexer.opening import IndexData
+from indexer.search_config import AnswerConfig, RetrievalConfig
 from indexer.sentences import Sentence
-from indexer.store import IndexData
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
 from search_service.fusion import fuse
 from search_service.names import NameTable
 
 Words = tuple[tuple[int, int, str], ...]
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """Tuned on the dev split of the question set (see eval/README.md).
-
-    The last two bound the work of one request (README, "Cost of one query"): the model
-    encodes at most `max_query_tokens` tokens of the question (prompt and special tokens
-    included; the longest question of the set has 50), and BM25, the name bonus and the
-    highlights use its first `max_query_terms` analyzed terms (the set's longest has 18).
-    """
-
-    fusion: str = "weighted"  # "weighted" or "rrf"
-    dense_weight: float = 0.6
-    candidates: int = 100
-    passages_per_resource: int = 3
-    name_boost: float = 0.25
-    max_query_tokens: int = 64
-    max_query_terms: int = 32
 
 
 @dataclass(frozen=True)
@@ -73,14 +55,19 @@ class ResourceHit:
 class Searcher:
     """Everything needed to answer a query, loaded once and shared by all requests."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, bm25: Mapping[str, Any],
-                 analyzer: Analyzer, config: RetrievalConfig | None = None) -> None:
-        """`bm25`: visibility (public, member) → the BM25 index over the passages it sees."""
+    def __init__(self, data: IndexData, embedder: Embedder,
+                 config: RetrievalConfig | None = None,
+                 answer_config: AnswerConfig | None = None) -> None:
+        """Parameters come from the version's configuration file unless given (eval compares
+        alternatives)."""
+        if data.analyzer is None:
+            raise ValueError("the version has no lexical section")
         self.data = data
         self.embedder = embedder
-        self.bm25 = dict(bm25)
-        self.analyzer = analyzer
-        self.config = config or RetrievalConfig()
+        self.bm25: Mapping[str, Any] = data.bm25
+        self.analyzer: Analyzer = data.analyzer
+        self.config = config or data.config.retrieval
+        self.answer_config = answer_config or data.config.answer
         self.resources = {r["id"]: r for r in data.resources}
         rids = [p["resource_id"] for p in data.passages]
         self._passage_resource = rids
@@ -103,7 +90,7 @@ class Searcher:
                 raise ValueError(f"the {who} BM25 index holds {index.scores['num_docs']} "
                                  f"documents for {len(self._lexical_positions[who])} passages")
         self._names = {who: NameTable.build((r for r in data.resources
-                                             if visible(r["private"], who)), analyzer)
+                                             if visible(r["private"], who)), self.analyzer)
                        for who in VISIBILITIES}
         self._passages_of: dict[str, list[int]] = {}
         for i, rid in enumerate(rids):
@@ -275,7 +262,3 @@ class Searcher:
                 group.dense = max(group.dense, hit.dense)
                 group.lexical = max(group.lexical, hit.lexical)
         return list(hits.values())
-
-
-def passage_texts(searcher: Searcher, hits: Sequence[ResourceHit]) -> list[str]:
-    return [searcher.data.passages[p.index]["text"] for h in hits for p in h.passages]

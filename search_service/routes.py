@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from indexer.documents import KINDS
+from indexer.search_config import AnswerConfig
+from indexer.settings import Settings
 from search_service.analytics_api import log_search
 from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
 from search_service.errors import ApiError, error_response
-from search_service.pipeline import AnswerConfig, resource_out, run_search
+from search_service.pipeline import resource_out, run_search
 from search_service.retrieval import Filters, Searcher
 from search_service.schemas import (
     ErrorOut,
@@ -69,7 +72,7 @@ def readyz(searcher: SearcherDep) -> ReadyOut:
     passages = sum(p["resource_id"] in public for p in searcher.data.passages)
     manifest = searcher.data.manifest
     return ReadyOut(status="ready", resources=len(public), passages=passages,
-                    model=manifest["model"]["spec"], built_at=manifest["built_at"],
+                    model=manifest.model.spec, built_at=manifest.built_at,
                     version=searcher.data.path.name)
 
 
@@ -112,11 +115,17 @@ def search(
                        "year_from must not be after year_to.")
     filters = Filters(kinds=tuple(kind or ()), year_from=year_from, year_to=year_to,
                       member=member)
-    threshold = request.app.state.settings.confidence_threshold
     response = run_search(searcher, query, k=k, filters=filters, mode=mode,
-                          config=AnswerConfig(confidence_threshold=threshold))
+                          config=answer_config(searcher, request.app.state.settings))
     log_search(request, response, filters=filters, mode=mode, k=k, typing=typing)
     return response
+
+
+def answer_config(searcher: Searcher, settings: Settings) -> AnswerConfig:
+    """The version's answer configuration, with RTES_CONFIDENCE_THRESHOLD if it is set."""
+    if settings.confidence_threshold is None:
+        return searcher.answer_config
+    return replace(searcher.answer_config, confidence_threshold=settings.confidence_threshold)
 
 
 @router.get("/api/resources/{resource_id}", response_model=ResourceOut,

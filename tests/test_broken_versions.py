@@ -134,6 +134,17 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated bm25 vocabulary": (_truncate("bm25/vocab.index.json"), "vocab.index.json"),
     "bm25 of another visibility": (_other_bm25, "params.index.json"),
     "private flag flipped": (_retype("resources.jsonl", "private", False), "resources.jsonl"),
+    # Issue 15: the typed manifest and the version's configuration file.
+    "config edited after the build": (lambda v: _edit_json(v / "config.json", lambda c: c[
+        "answer"].update(confidence_threshold=0.5)), "config.json"),
+    "config missing": (_remove("config.json"), "config.json"),
+    "manifest of format 2": (lambda v: _edit_json(v / "manifest.json", lambda m: m.update(
+        format_version=2)), "manifest.json"),
+    "manifest model dimension a string": (lambda v: _edit_json(v / "manifest.json", lambda m: m[
+        "model"].update(dimension="384")), "manifest.json"),
+    "bm25 count disagrees with manifest": (lambda v: _edit_json(
+        v / "bm25-public/params.index.json", lambda p: p.update(num_docs=125)),
+        "params.index.json"),
 }
 
 

@@ -9,19 +9,24 @@ import pytest
 from indexer.__main__ import main
 from indexer.build import build_index
 from indexer.embed import Embedder, ModelInfo
-from indexer.store import MANIFEST_FILE, IndexLoadError, load_index
+from indexer.opening import open_version
+from indexer.search_config import default_config
+from indexer.store import MANIFEST_FILE, IndexLoadError
 
 pytestmark = pytest.mark.slow
 
 
 def test_round_trip_dense_search(seed_index, embedder):
-    data = load_index(seed_index)
+    data = open_version(seed_index)
     manifest = data.manifest
-    assert manifest["model"]["dimension"] == 384
-    assert manifest["encoding"]["query_prompt"] == "query: "
-    assert manifest["faiss"]["type"] == "flat"
-    assert manifest["lexical"]["stemmer"] == "snowball-french"
-    assert manifest["corpus"]["resources"] == 63 and manifest["corpus"]["private"] == 3
+    assert manifest.model.dimension == 384
+    assert manifest.encoding.query_prompt == "query: "
+    assert manifest.faiss.type == "flat"
+    assert manifest.lexical is not None
+    assert manifest.lexical.analyzer["stemmer"] == "snowball-french"
+    assert manifest.corpus.resources == 63 and manifest.corpus.private == 3
+    assert manifest.lexical.documents == {"member": 140, "public": 126}
+    assert data.config == default_config()
     vector = embedder.encode_query("un garage associatif pour réparer sa voiture pas cher")
     _, ids = data.faiss_index.search(vector.reshape(1, -1), 3)
     by_id = {p["id"]: p for p in data.passages}
@@ -30,16 +35,16 @@ def test_round_trip_dense_search(seed_index, embedder):
 
 
 def test_ids_stable_and_vectors_reused(seed_index, seeds_dir, embedder, tmp_path):
-    first = load_index(seed_index)
+    first = open_version(seed_index)
     summary = build_index(seeds_dir, tmp_path, embedder, progress=False)
-    second = load_index(tmp_path)
+    second = open_version(tmp_path)
     assert [p["id"] for p in first.passages] == [p["id"] for p in second.passages]
     assert len({p["id"] for p in first.passages}) == len(first.passages)
     assert all(isinstance(p["id"], str) for p in first.passages)
     assert summary.embedded == summary.passages
     again = build_index(seeds_dir, tmp_path, embedder, progress=False)
     assert again.embedded == 0 and again.reused == summary.passages
-    assert (load_index(tmp_path).vectors == second.vectors).all()
+    assert (open_version(tmp_path).vectors == second.vectors).all()
 
 
 def test_update_embeds_only_changed_and_new(seeds_dir, embedder, tmp_path):
@@ -47,7 +52,7 @@ def test_update_embeds_only_changed_and_new(seeds_dir, embedder, tmp_path):
     shutil.copytree(seeds_dir, seeds)
     index = tmp_path / "index"
     build_index(seeds, index, embedder, progress=False)
-    before = load_index(index)
+    before = open_version(index)
     page = seeds / "003_cbf2fb984e84aca7.txt"
     text = page.read_text()
     page.write_text(text.replace("Plaine Commune", "Plaine Commune (Seine-Saint-Denis)", 1))
@@ -64,7 +69,7 @@ def test_update_embeds_only_changed_and_new(seeds_dir, embedder, tmp_path):
     assert summary.added == ["event-retours-sur-la-journee-cantines-solidaires-juin-2024-2024-06"]
     assert len(summary.removed) == 33
     assert summary.embedded_resources == sorted([page_id, *summary.added])
-    after = load_index(index)
+    after = open_version(index)
     old_ids = {p["id"] for p in before.passages if p["resource_id"].startswith("fiche-")}
     assert old_ids <= {p["id"] for p in after.passages}
 

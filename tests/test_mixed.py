@@ -27,7 +27,7 @@ from pypdf import PdfReader
 from indexer.__main__ import main
 from indexer.build import build_index
 from indexer.errors import NeedsOcrError
-from indexer.store import load_index
+from indexer.opening import open_version
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_parse_summary_has_a_row_per_format_and_lists_the_ignored(mixed_dir, cap
 
 
 def test_every_resource_is_indexed_with_its_provenance(mixed_index):
-    data = load_index(mixed_index)
+    data = open_version(mixed_index)
     resources = {r["id"]: r for r in data.resources}
     assert len(resources) == 37 and sum(r["private"] for r in resources.values()) == 4
     by_file: dict[str, list[dict]] = {}

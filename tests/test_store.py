@@ -14,20 +14,28 @@ import numpy as np
 import pytest
 
 from indexer.chunk import passage_id
+from indexer.manifest import (
+    ChunkingSection,
+    CorpusSection,
+    EncodingSection,
+    FaissSection,
+    Manifest,
+    ModelSection,
+)
+from indexer.opening import open_version, require_model
+from indexer.search_config import config_section, default_config
 from indexer.store import (
     FAISS_FILE,
-    FORMAT_VERSION,
     MANIFEST_FILE,
     PASSAGES_FILE,
     IndexLoadError,
     list_versions,
-    load_index,
     prune_versions,
     write_version,
 )
 
 
-def _fake(n: int = 5, dim: int = 8, checksum: str = "abc"):
+def _fake(n: int = 5, dim: int = 8, checksum: str = "abc", index_type: str = "flat"):
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -37,18 +45,27 @@ def _fake(n: int = 5, dim: int = 8, checksum: str = "abc"):
                  "section": None, "ordinal": i,
                  "source": {"file": "f.txt", "start_line": i + 1, "end_line": i + 1}}
                 for i in range(n)]
-    manifest = {"format_version": FORMAT_VERSION, "built_at": "now",
-                "model": {"spec": "test", "path": "/nowhere", "checksum": checksum,
-                          "dimension": dim},
-                "faiss": {"type": "flat"}, "corpus": {"resources": 1, "passages": n}}
-    return manifest, resources, passages, vectors
+    config = default_config()
+    manifest = Manifest(
+        built_at="now", model=ModelSection("test", "/nowhere", checksum, dim),
+        encoding=EncodingSection("query: ", "passage: ", True, "NFC", "{text}"),
+        chunking=ChunkingSection("paragraphs", 1, 2), faiss=FaissSection(index_type),
+        lexical=None, sentences=None, corpus=CorpusSection("h", 1, n, 0),
+        config=config_section(config))
+    return manifest, config, resources, passages, vectors
+
+
+# What a child process needs to run `_fake` (its source is copied into a helper module).
+HELPER_HEADER = ("import numpy as np\nfrom indexer.chunk import passage_id\n"
+                 "from indexer.manifest import *\n"
+                 "from indexer.search_config import config_section, default_config\n\n")
 
 
 def test_round_trip_and_current_switch(tmp_path):
     first = write_version(tmp_path, *_fake())
     second = write_version(tmp_path, *_fake(n=6))
     assert (tmp_path / "current").resolve() == second.resolve()
-    data = load_index(tmp_path)
+    data = open_version(tmp_path)
     assert data.faiss_index.ntotal == 6 and data.path == second.resolve()
     sims, ids = data.faiss_index.search(data.vectors[2:3], 1)
     assert str(ids[0][0]) == data.passages[2]["id"]
@@ -56,10 +73,9 @@ def test_round_trip_and_current_switch(tmp_path):
 
 
 def test_hnsw_search_returns_passage_ids(tmp_path):
-    manifest, resources, passages, vectors = _fake(n=50)
-    manifest["faiss"]["type"] = "hnsw"
-    write_version(tmp_path, manifest, resources, passages, vectors)
-    data = load_index(tmp_path)
+    manifest, config, resources, passages, vectors = _fake(n=50, index_type="hnsw")
+    write_version(tmp_path, manifest, config, resources, passages, vectors)
+    data = open_version(tmp_path)
     _, ids = data.faiss_index.search(vectors[7:8], 1)
     assert str(ids[0][0]) == passages[7]["id"]
 
@@ -69,14 +85,14 @@ def test_truncated_faiss_file_named(tmp_path):
     path = version / FAISS_FILE
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(IndexLoadError, match=FAISS_FILE) as info:
-        load_index(tmp_path)
+        open_version(tmp_path)
     assert str(path) in str(info.value)
 
 
 def test_manifest_of_another_model_named(tmp_path):
     write_version(tmp_path, *_fake(checksum="other-model"))
-    with pytest.raises(IndexLoadError, match=f"{MANIFEST_FILE}.*another model"):
-        load_index(tmp_path, expected_model_checksum="this-model")
+    with pytest.raises(IndexLoadError, match=f"{MANIFEST_FILE}.*built with model other-model"):
+        require_model(open_version(tmp_path), "this-model", "/models/this")
 
 
 def test_passage_count_disagreement_named(tmp_path):
@@ -85,12 +101,12 @@ def test_passage_count_disagreement_named(tmp_path):
     lines = path.read_text().splitlines()
     path.write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(IndexLoadError, match=PASSAGES_FILE):
-        load_index(tmp_path)
+        open_version(tmp_path)
 
 
 def test_missing_directory_says_how_to_build(tmp_path):
     with pytest.raises(IndexLoadError, match="python -m indexer build"):
-        load_index(tmp_path / "nope")
+        open_version(tmp_path / "nope")
 
 
 def test_failed_write_leaves_current_alone(tmp_path):
@@ -103,7 +119,7 @@ def test_failed_write_leaves_current_alone(tmp_path):
         write_version(tmp_path, *_fake(n=7), write_extra=boom)
     assert (tmp_path / "current").resolve() == good.resolve()
     assert list_versions(tmp_path) == [good]
-    assert load_index(tmp_path).faiss_index.ntotal == 5
+    assert open_version(tmp_path).faiss_index.ntotal == 5
 
 
 def test_killed_write_leaves_current_alone(tmp_path):
@@ -118,13 +134,12 @@ def test_killed_write_leaves_current_alone(tmp_path):
                       write_extra=lambda tmp: os._exit(9))
     """)
     (tmp_path / "test_store_helper.py").write_text(
-        "import numpy as np\nfrom indexer.chunk import passage_id\n"
-        "from indexer.store import FORMAT_VERSION\n\n" + inspect.getsource(_fake))
+        HELPER_HEADER + inspect.getsource(_fake))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert proc.returncode == 9
     assert (tmp_path / "current").resolve() == good.resolve()
     assert list_versions(tmp_path) == [good]
-    assert load_index(tmp_path).faiss_index.ntotal == 5
+    assert open_version(tmp_path).faiss_index.ntotal == 5
 
 
 def test_prune_keeps_newest_and_live(tmp_path):
@@ -151,8 +166,7 @@ def _writer(tmp_path, flag: str):
     """)
     helper = tmp_path / "test_store_helper.py"
     if not helper.exists():
-        helper.write_text("import numpy as np\nfrom indexer.chunk import passage_id\n"
-                          "from indexer.store import FORMAT_VERSION\n\n" + inspect.getsource(_fake))
+        helper.write_text(HELPER_HEADER + inspect.getsource(_fake))
     process = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 120
     while not (tmp_path / flag).exists():
@@ -176,7 +190,7 @@ def test_next_build_removes_temp_dirs_of_killed_builds_only(tmp_path):
         newest = write_version(tmp_path, *_fake(n=6))
         assert not killed_tmp.exists()
         assert running_tmp.is_dir() and old_style.is_dir()
-        assert load_index(tmp_path).path == newest.resolve()
+        assert open_version(tmp_path).path == newest.resolve()
     finally:
         os.kill(running.pid, signal.SIGKILL)
         running.wait()
