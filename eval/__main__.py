@@ -180,38 +180,6 @@ def cmd_fixture(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_harvest(args: argparse.Namespace) -> int:
-    import sqlite3
-
-    from eval.harvest import harvest, write_candidates
-
-    db = args.db
-    if db is None:
-        from search_service.analytics_api import db_path
-        from search_service.settings import Settings
-
-        db = db_path(Settings())
-    try:
-        candidates = harvest(db, args.since, members=args.members, limit=args.limit)
-    except sqlite3.Error as exc:
-        print(f"error: {db}: {exc}", file=sys.stderr)
-        return 2
-    write_candidates(candidates, args.out)
-    who = "public and member" if args.members else "public"
-    print(f"wrote {len(candidates)} candidates ({who} searches with no confident answer "
-          f"since {args.since}) to {args.out}")
-    return 0
-
-
-def _date(value: str):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
-
-
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the question set and print the metrics")
     p.add_argument("--index", type=Path, help="index directory (in-process search, and the "
@@ -295,20 +263,9 @@ def _add_load(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_load)
 
 
-def _add_harvest(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("harvest", help="unanswered questions from the query log, as "
-                       "candidates for the question set (no qrels)")
-    p.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD")
-    p.add_argument("--out", type=Path, required=True, help="the candidates file (JSON lines)")
-    p.add_argument("--db", type=Path, help="the query log (default: the service's, from "
-                   "RTES_ANALYTICS_DB or beside RTES_INDEX_DIR)")
-    p.add_argument("--members", action="store_true",
-                   help="add member searches (public ones only by default)")
-    p.add_argument("--limit", type=int, default=200, help="at most this many per audience")
-    p.set_defaults(func=cmd_harvest)
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from eval.harvest import add_harvest_parser
+
     parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
@@ -316,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench_and_cost(sub)
     _add_load(sub)
     _add_fixture(sub)
-    _add_harvest(sub)
+    add_harvest_parser(sub)
     return parser
 
 

@@ -10,8 +10,11 @@ set, a person decides whether the corpus really cannot answer it (then sets the 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import sqlite3
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -57,3 +60,42 @@ def write_candidates(candidates: list[dict], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in candidates),
                    encoding="utf-8")
+
+
+def cmd_harvest(args: argparse.Namespace) -> int:
+    db = args.db
+    if db is None:
+        from search_service.analytics_api import db_path
+        from search_service.settings import Settings
+
+        db = db_path(Settings())
+    try:
+        candidates = harvest(db, args.since, members=args.members, limit=args.limit)
+    except sqlite3.Error as exc:
+        print(f"error: {db}: {exc}", file=sys.stderr)
+        return 2
+    write_candidates(candidates, args.out)
+    who = "public and member" if args.members else "public"
+    print(f"wrote {len(candidates)} candidates ({who} searches with no confident answer "
+          f"since {args.since}) to {args.out}")
+    return 0
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def add_harvest_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("harvest", help="unanswered questions from the query log, as "
+                       "candidates for the question set (no qrels)")
+    p.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--out", type=Path, required=True, help="the candidates file (JSON lines)")
+    p.add_argument("--db", type=Path, help="the query log (default: the service's, from "
+                   "RTES_ANALYTICS_DB or beside RTES_INDEX_DIR)")
+    p.add_argument("--members", action="store_true",
+                   help="add member searches (public ones only by default)")
+    p.add_argument("--limit", type=int, default=200, help="at most this many per audience")
+    p.set_defaults(func=cmd_harvest)

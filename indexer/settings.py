@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     # (unset: the version's own, calibrated with `python -m eval calibrate`).
     confidence_threshold: float | None = None
 
-    # --- query log and analytics (search_service/querylog.py, analytics.py)
-    # `RTES_ANALYTICS=off` writes no log at all and answers /admin/analytics with a 404.
+    # --- query log and analytics (search_service/querylog.py, analytics.py, feedback.py)
+    # `RTES_ANALYTICS=off` writes no log at all; /admin/analytics and /api/feedback are 404s.
     analytics: bool = True
     # The SQLite file (WAL mode); default `querylog.sqlite3` beside the index directory.
     analytics_db: Path | None = None

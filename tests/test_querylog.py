@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -210,3 +211,40 @@ def test_feedback_comments_are_cleaned_and_recent_ids_bounded():
     assert recent.settle("a") is None  # forgotten: only the last 2 are kept
     assert recent.settle("b") == row("b")  # a typing search: its row is logged now…
     assert recent.settle("b") is True  # …and only once
+
+
+FILL_DISK = """
+import json, sys
+from search_service.querylog import QueryLog, SearchRow
+log = QueryLog(sys.argv[1] + "/q.sqlite3", linger=0.0, batch=50).start()
+for i in range(2000):
+    log.record(SearchRow.of(query=f"question {i} " + "x" * 300, language="fr", filters={},
+               member=False, result_ids=["a"] * 5, confident=True, confidence=0.1,
+               latency_ms=1.0))
+    if i % 100 == 0:
+        log.flush()
+log.close()
+print(json.dumps(log.stats.to_dict()))
+"""
+
+
+def test_a_full_disk_drops_and_counts_every_row_it_cannot_write(tmp_path: Path):
+    """A 256 kB tmpfs, mounted in a mount namespace of its own (root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    repo = Path(__file__).parent.parent
+    script = tmp_path / "fill.py"
+    script.write_text(FILL_DISK, encoding="utf-8")
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'mount -t tmpfs -o size=256k tmpfs "{mount}" && '
+         f'exec "{sys.executable}" "{script}" "{mount}"'],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(repo)})
+    if done.returncode != 0 and "mount" in done.stderr and "permission" in done.stderr.lower():
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout.splitlines()[-1])
+    assert stats["written"] > 0 and stats["dropped"]["unwritable"] > 0
+    assert stats["written"] + stats["dropped_total"] == 2000
+    assert "full" in stats["last_error"]
