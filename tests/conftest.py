@@ -36,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--fast"):
         return
+
     def in_lane(item: pytest.Item) -> bool:
         return (item.get_closest_marker("fast") is not None
                 and item.get_closest_marker("real_model") is None)
