@@ -27,6 +27,7 @@ from indexer.embed import Embedder, embedding_text
 from indexer.errors import IndexerError
 from indexer.lexical import LEXICAL_DIRS, Analyzer, build_bm25_per_visibility, save_bm25
 from indexer.parse import parse_seeds, seed_files
+from indexer.ranking_files import build_ranking_files
 from indexer.sentences import split_sentences
 from indexer.store import (
     FLAT_LIMIT,
@@ -222,13 +223,16 @@ def build_index(
     manifest = _manifest(embedder, chunking, analyzer, resources, len(passages),
                          len(sentence_rows), flat_limit, seeds_dir,
                          {v: int(index.scores["num_docs"]) for v, index in bm25.items()})
+    ranking = build_ranking_files(resources, passages, texts, analyzer, embedder,
+                                  previous.path if previous else None)
+    manifest.update(ranking.manifest)
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
     version = write_version(
         index_dir, manifest,
         [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources],
         [{**p.to_dict(), "embedding_sha": sha} for p, sha in zip(passages, shas, strict=True)],
         vectors,
-        write_extra=lambda tmp: save_lexical(bm25, tmp),
+        write_extra=lambda tmp: (save_lexical(bm25, tmp), ranking.write(tmp)),
         sentences=sentence_rows, sentence_vectors=sentence_vectors,
     )
     return BuildSummary(

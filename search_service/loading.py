@@ -24,6 +24,7 @@ from indexer.store import (
 )
 from indexer.visibility import VISIBILITIES, visible_positions
 from search_service.retrieval import RetrievalConfig, Searcher
+from search_service.signal_loading import load_signals
 
 
 def load_lexical(data: IndexData) -> tuple[Analyzer, dict[str, Any]]:
@@ -81,12 +82,13 @@ def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
     version = resolve_version(index_dir)
     data = load_index(version)
     analyzer, lexical = load_lexical(data)
+    signals = load_signals(data, int(data.vectors.shape[1]))
     model = data.manifest["model"]
     embedder = _embedder(data.manifest, embedder)
     if embedder.info.checksum != model["checksum"]:
         _refuse_model(version, model, embedder.info)
     try:
-        searcher = Searcher(data, embedder, lexical, analyzer, config)
+        searcher = Searcher(data, embedder, lexical, analyzer, config, **signals)
     except IndexerError:
         raise
     except Exception as exc:  # a disagreement the checks above did not foresee
