@@ -41,8 +41,8 @@ class RankingConfig:
     coverage_high: float = 0.3
     ngram_share: float = 0.35
     resource_mix: float = 0.1
-    resource_bonus: float = 0.1
-    hierarchy: float = 0.6
+    resource_bonus: float = 0.05
+    hierarchy: float = 0.5
     lexicon_weight: float = 1.0
     lexicon_full: float = 0.15
     lexicon_off: float = 0.3

@@ -53,7 +53,7 @@ def test_a_catalogue_section_ranks_with_its_matching_fiche(searcher: Searcher) -
     hits = {h.resource["id"]: h for h in searcher.search(query, k=20)}
     fiche = hits["catalogue-fiche-centre-de-sante-des-3-cites"]
     section = hits["catalogue-section-sante"]
-    assert section.score >= 0.6 * fiche.score - 1e-6
+    assert section.score >= RankingConfig().hierarchy * fiche.score - 1e-6
     assert section.signals["hierarchy"] >= 0.0 and fiche.signals["hierarchy"] == 0.0
     flat = Searcher.__new__(Searcher)
     flat.__dict__.update(searcher.__dict__)
