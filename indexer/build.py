@@ -46,6 +46,7 @@ from indexer.manifest import (
 )
 from indexer.opening import IndexData, open_version
 from indexer.parse import parse_seeds, seed_files
+from indexer.ranking_files import build_ranking_files
 from indexer.search_config import SearchConfig, config_section, default_config
 from indexer.sentences import split_sentences
 from indexer.store import (
@@ -255,14 +256,17 @@ def build_index(
     manifest = _manifest(embedder, chunking, analyzer, resources, len(passages),
                          len(vec.sentence_rows), flat_limit, seeds_dir,
                          {v: int(index.scores["num_docs"]) for v, index in bm25.items()}, config)
-    manifest = manifest.replace(build_seconds=round(time.perf_counter() - started, 2))
+    ranking = build_ranking_files(resources, passages, texts, analyzer, embedder,
+                                  previous.path if previous else None)
+    manifest = manifest.replace(**ranking.manifest,
+                                build_seconds=round(time.perf_counter() - started, 2))
     version = write_version(
         index_dir, manifest, config,
         [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources],
         [{**p.to_dict(), "embedding_sha": sha}
          for p, sha in zip(passages, vec.shas, strict=True)],
         vec.passages,
-        write_extra=lambda tmp: save_bm25_per_visibility(bm25, tmp),
+        write_extra=lambda tmp: (save_bm25_per_visibility(bm25, tmp), ranking.write(tmp)),
         sentences=vec.sentence_rows, sentence_vectors=vec.sentences,
     )
     old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}

@@ -107,6 +107,10 @@ class Manifest:
     sentences: SentencesSection | None
     corpus: CorpusSection
     config: ConfigSection
+    # Issue 17's ranking files, checked by their loaders (`indexer.ngrams`,
+    # `indexer.resource_vectors`): the edge n-gram BM25 per visibility, the resource vectors.
+    ngram_lexical: dict[str, Any] | None = None
+    resource_vectors: dict[str, Any] | None = None
     libraries: dict[str, str] = field(default_factory=dict)
     build_seconds: float | None = None
     format_version: int = FORMAT_VERSION

@@ -23,6 +23,38 @@ DEFAULT_CONFIG = Path(__file__).parent / "data" / "search_config.json"
 
 
 @dataclass(frozen=True)
+class RankingConfig:
+    """The hybrid ranking's tuned constants (issue 17; the steps: `search_service.ranking`);
+    0 for a weight switches its signal off."""
+
+    adaptive: bool
+    dense_weight_low: float
+    dense_weight_high: float
+    coverage_low: float
+    coverage_high: float
+    ngram_share: float
+    resource_mix: float
+    resource_bonus: float
+    hierarchy: float
+    lexicon_weight: float
+    lexicon_full: float
+    lexicon_off: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RankingConfig:
+        try:
+            return _section(cls, {"ranking": data}, "ranking", Path("ranking"))
+        except IndexLoadError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def replace(self, **changes: Any) -> RankingConfig:
+        return RankingConfig.from_dict({**self.to_dict(), **changes})
+
+
+@dataclass(frozen=True)
 class RetrievalConfig:
     """Fusion and candidate counts. The last two bound the work of one request (README,
     "Cost of one query"): the model encodes at most `max_query_tokens` tokens of the question,
@@ -35,6 +67,7 @@ class RetrievalConfig:
     name_boost: float
     max_query_tokens: int
     max_query_terms: int
+    ranking: RankingConfig
 
 
 @dataclass(frozen=True)
@@ -69,24 +102,29 @@ class SearchConfig:
                                                                        **retrieval))
 
 
-_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float)}
+_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float),
+                                       "bool": (bool,)}
+_SECTIONS = {"RankingConfig": RankingConfig}
 
 
 def _section(cls: type, data: dict[str, Any], name: str, path: Path) -> Any:
     part = data.get(name)
     if not isinstance(part, dict):
         raise IndexLoadError(path, f"has no {name!r} section")
+    unknown = sorted(set(part) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise IndexLoadError(path, f"unknown {name} settings {unknown}")
     values = {}
     for f in dataclasses.fields(cls):
         value = part.get(f.name)
+        if str(f.type) in _SECTIONS:
+            values[f.name] = _section(_SECTIONS[str(f.type)], part, f.name, path)
+            continue
         types = _TYPES[str(f.type)]
-        if isinstance(value, bool) or not isinstance(value, types):
+        if isinstance(value, bool) != (f.type == "bool") or not isinstance(value, types):
             raise IndexLoadError(path, f"{name}.{f.name} is {json.dumps(value)}, expected "
                                        f"{f.type}")
         values[f.name] = float(value) if f.type == "float" else value
-    unknown = sorted(set(part) - {f.name for f in dataclasses.fields(cls)})
-    if unknown:
-        raise IndexLoadError(path, f"{name} has unknown parameters {unknown}")
     return cls(**values)
 
 

@@ -17,6 +17,7 @@ from indexer.model import load_sentence_transformer, model_checksum, resolve_mod
 from indexer.opening import IndexData, IndexLoadError, open_version, require_model
 from indexer.search_config import RetrievalConfig
 from search_service.retrieval import Searcher
+from search_service.signal_loading import load_signals
 
 
 def _embedder(data: IndexData, embedder: Embedder | None, cache_dir: Path | None) -> Embedder:
@@ -39,10 +40,11 @@ def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
 
     `cache_dir` (the `RTES_CACHE_DIR` setting) is where a model named by spec is found."""
     data = open_version(index_dir)
+    signals = load_signals(data, data.manifest.model.dimension)
     embedder = _embedder(data, embedder, cache_dir)
     require_model(data, embedder.info.checksum, embedder.info.path)
     try:
-        searcher = Searcher(data, embedder, config)
+        searcher = Searcher(data, embedder, config, **signals)
     except IndexerError:
         raise
     except Exception as exc:  # a disagreement the checks above did not foresee

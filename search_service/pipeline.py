@@ -127,5 +127,6 @@ def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: 
             source=SourceOut(**row["source"]),
         ))
     return ResultOut(resource=resource_out(hit.resource), score=round(hit.score, 4),
-                     scores=Scores(dense=round(hit.dense, 4), lexical=round(hit.lexical, 4)),
+                     scores=Scores(dense=round(hit.dense, 4), lexical=round(hit.lexical, 4),
+                                   **{k: round(v, 4) for k, v in hit.signals.items()}),
                      passages=passages)

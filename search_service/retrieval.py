@@ -9,8 +9,8 @@ an anonymous search uses (BM25, the name table) are built over public passages o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,16 @@ from indexer.sentences import Sentence
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
 from search_service.fusion import fuse
+from search_service.hits import PassageHit, ResourceHit
+from search_service.hybrid import group_ranked, rank_hybrid
 from search_service.names import NameTable
+from search_service.signals import LexicalField, ResourceSignals
+
+if TYPE_CHECKING:
+    from indexer.ngrams import NgramSettings
+    from search_service.lexicon import Lexicon
+
+__all__ = ["Filters", "PassageHit", "ResourceHit", "RetrievalConfig", "Searcher"]
 
 Words = tuple[tuple[int, int, str], ...]
 
@@ -35,31 +44,18 @@ class Filters:
     member: bool = False
 
 
-@dataclass
-class PassageHit:
-    index: int
-    score: float
-    dense: float
-    lexical: float
-
-
-@dataclass
-class ResourceHit:
-    resource: dict[str, Any]
-    score: float
-    dense: float
-    lexical: float
-    passages: list[PassageHit] = field(default_factory=list)
-
-
 class Searcher:
     """Everything needed to answer a query, loaded once and shared by all requests."""
 
     def __init__(self, data: IndexData, embedder: Embedder,
                  config: RetrievalConfig | None = None,
-                 answer_config: AnswerConfig | None = None) -> None:
+                 answer_config: AnswerConfig | None = None, *,
+                 ngram: tuple[NgramSettings, Mapping[str, Any]] | None = None,
+                 resource_vectors: np.ndarray | None = None,
+                 lexicon: Lexicon | None = None) -> None:
         """Parameters come from the version's configuration file unless given (eval compares
-        alternatives)."""
+        alternatives). `ngram`'s indexes: visibility (public, member) → the n-gram BM25 over
+        the passages it sees; `resource_vectors`: one row per resource of `data`."""
         if data.analyzer is None:
             raise ValueError("the version has no lexical section")
         self.data = data
@@ -85,10 +81,12 @@ class Searcher:
             self._sentences_of[row["passage"]].append(row_index)
         self._lexical_positions = {who: np.array(visible_positions(private, who), dtype=np.int64)
                                    for who in VISIBILITIES}
-        for who, index in self.bm25.items():
-            if int(index.scores["num_docs"]) != len(self._lexical_positions[who]):
-                raise ValueError(f"the {who} BM25 index holds {index.scores['num_docs']} "
-                                 f"documents for {len(self._lexical_positions[who])} passages")
+        self.stemmed_field = LexicalField(self.bm25, self._lexical_positions, self.size)
+        self.ngram_settings = ngram[0] if ngram else None
+        self.ngram_field = (LexicalField(ngram[1], self._lexical_positions, self.size)
+                            if ngram else None)
+        self.resource_signals = ResourceSignals(data.resources, resource_vectors, rids)
+        self.lexicon = lexicon
         self._names = {who: NameTable.build((r for r in data.resources
                                              if visible(r["private"], who)), self.analyzer)
                        for who in VISIBILITIES}
@@ -109,6 +107,16 @@ class Searcher:
         if not len(self.out_of_scope):
             return 0.0
         return float((self.out_of_scope @ query_vector).max())
+
+    def passage_resource(self, index: int) -> str:
+        return self._passage_resource[index]
+
+    def ngram_tokens(self, query: str) -> list[str]:
+        """The question's edge n-grams, from its first `max_query_terms` words."""
+        if self.ngram_settings is None:
+            return []
+        words = self.ngram_settings.words(query, self.analyzer)[: self.config.max_query_terms]
+        return self.ngram_settings.tokens(" ".join(words), self.analyzer)
 
     def query_tokens(self, query: str) -> list[str]:
         """The question's analyzed terms, at most `max_query_terms` of them."""
@@ -204,13 +212,7 @@ class Searcher:
 
     def lexical_scores(self, tokens: list[str], mask: np.ndarray, member: bool) -> np.ndarray:
         """BM25 with the statistics of the caller's visibility, 0 outside `mask`."""
-        scores = np.zeros(self.size, dtype=np.float32)
-        who = visibility(member)
-        index = self.bm25.get(who)
-        if not tokens or index is None:
-            return scores
-        scores[self._lexical_positions[who]] = index.get_scores(tokens)
-        return np.where(mask, scores, 0.0).astype(np.float32)
+        return self.stemmed_field.scores(tokens, visibility(member), mask)
 
     def fuse(self, dense: np.ndarray, lexical: np.ndarray, mask: np.ndarray,
              mode: str) -> np.ndarray:
@@ -238,10 +240,11 @@ class Searcher:
                  else np.full(self.size, -1.0, dtype=np.float32))
         lexical = (self.lexical_scores(tokens, mask, filters.member) if mode != "dense"
                    else np.zeros(self.size, dtype=np.float32))
-        fused = self.fuse(dense, lexical, mask, mode)
-        if mode == "hybrid" and self.config.name_boost:
-            fused = fused + self.name_boost(tokens, query, filters.member)
-        return self.group(fused, dense, lexical, k)
+        if mode == "hybrid":
+            ranking = rank_hybrid(self, query, tokens, query_vector, dense, lexical, mask,
+                                  filters.member)
+            return group_ranked(self, ranking, dense, lexical, k)
+        return self.group(self.fuse(dense, lexical, mask, mode), dense, lexical, k)
 
     def group(self, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray,
               k: int) -> list[ResourceHit]:

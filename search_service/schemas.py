@@ -39,6 +39,15 @@ class PassageOut(BaseModel):
 class Scores(BaseModel):
     dense: float = Field(description="cosine of the best passage (-1 when not retrieved)")
     lexical: float = Field(description="BM25 of the best passage (0 when no term matched)")
+    # The hybrid ranking's other signals (search_service.ranking); null in dense/bm25 mode.
+    ngram: float | None = Field(None, description="BM25 on edge n-grams, best passage")
+    lexicon: float | None = Field(
+        None, description="BM25 of the field lexicon's expansions, best passage (null when "
+                          "the question brought none or its own words covered it)")
+    resource: float | None = Field(None, description="cosine of the resource's own vector")
+    name: float | None = Field(None, description="bonus for naming the resource")
+    hierarchy: float | None = Field(
+        None, description="what a catalogue section or chapter gained from its best child")
 
 
 class ResultOut(BaseModel):

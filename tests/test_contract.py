@@ -79,7 +79,7 @@ def test_default_config_is_complete_and_strict(tmp_path):
     broken["retrieval"]["dense_weight"] = 0.6
     broken["answer"]["threshold"] = 0.1
     path.write_text(json.dumps(broken))
-    with pytest.raises(IndexLoadError, match="unknown parameters"):
+    with pytest.raises(IndexLoadError, match="unknown answer settings"):
         read_config(path)
 
 

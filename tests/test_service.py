@@ -44,7 +44,8 @@ def test_contract_and_citations(client, seeds_dir):
     assert body["language"] == "fr" and isinstance(body["confident"], bool)
     assert len(ids(body)) == len(set(ids(body))) and 1 <= len(ids(body)) <= 10
     for result in body["results"]:
-        assert set(result["scores"]) == {"dense", "lexical"}
+        assert set(result["scores"]) == {"dense", "lexical", "ngram", "lexicon", "resource",
+                                         "name", "hierarchy"}
         assert 1 <= len(result["passages"]) <= 3
         for passage in result["passages"]:
             assert isinstance(passage["id"], str) and passage["id"].isdigit()

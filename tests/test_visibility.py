@@ -4,7 +4,9 @@ The seed index (63 resources, 3 of them private) is compared with an index built
 60 public resources alone: for several words and questions, in every mode, every score an
 anonymous search returns (`scores.lexical`, `scores.dense`, the fused score, each passage's
 score, the answer's score, the confidence) and every statistic behind them (BM25 per
-passage, the name bonus per passage) must be the same. Each statistic added later joins
+passage, the name bonus per passage; since issue 17 the n-gram BM25, the lexicon's BM25,
+the summed IDF and coverage, the fused and resource scores with the resource vectors and the
+hierarchy) must be the same. Each statistic added later joins
 `statistics` below (the rule is written in `indexer.visibility`).
 """
 
@@ -23,6 +25,7 @@ from conftest import MEMBER_TOKEN
 from indexer.build import build_index
 from indexer.store import switch_current
 from indexer.visibility import visible_positions
+from search_service.hybrid import expansion_tokens, rank_hybrid
 from search_service.loading import load_searcher
 from search_service.pipeline import run_search
 from search_service.retrieval import Filters, Searcher
@@ -34,6 +37,7 @@ QUERIES = [
     "politique de la ville", "Newsletter RTES", "ANCT", "ESS", "communes et interco",
     "épicerie solidaire", "Migracoop", "fiche n°110",
     "comment une collectivité soutient une épicerie solidaire",
+    "comment la mairie aide les habitants d'une cité à monter un garage pas cher",
 ]
 MODES = ("bm25", "dense", "hybrid")
 
@@ -63,8 +67,21 @@ def statistics(searcher: Searcher, query: str) -> dict[str, dict[str, float]]:
     """Every corpus statistic an anonymous search uses, per public passage."""
     tokens = searcher.query_tokens(query)
     mask = searcher.allowed(Filters())
-    return {"bm25": by_id(searcher, searcher.lexical_scores(tokens, mask, member=False)),
-            "name bonus": by_id(searcher, searcher.name_boost(tokens, query, member=False))}
+    stemmed = searcher.lexical_scores(tokens, mask, member=False)
+    extra = expansion_tokens(searcher, query, tokens)
+    ranking = rank_hybrid(searcher, query, tokens, searcher.encode_query(query),
+                          searcher.dense_scores(searcher.encode_query(query), mask), stemmed,
+                          mask, member=False)
+    return {"bm25": by_id(searcher, stemmed),
+            "name bonus": by_id(searcher, searcher.name_boost(tokens, query, member=False)),
+            "n-gram bm25": by_id(searcher, searcher.ngram_field.scores(
+                searcher.ngram_tokens(query), "public", mask)),
+            "lexicon bm25": by_id(searcher, searcher.stemmed_field.scores(extra, "public",
+                                                                            mask)),
+            "summed idf": {"": searcher.stemmed_field.idf_sum(tokens, "public")},
+            "coverage": {"": ranking.coverage},
+            "fused": by_id(searcher, ranking.fused),
+            "resource scores": dict(ranking.resource_scores)}
 
 
 def response(searcher: Searcher, query: str, mode: str) -> dict:

@@ -1,0 +1,56 @@
+"""The field lexicon (search_service/data/lexicon.tsv): parsed, and applied as written."""
+
+from __future__ import annotations
+
+import pytest
+
+from search_service.lexicon import KINDS, Lexicon, default_lexicon_path, load_lexicon, words
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+def test_the_file_is_versioned_and_every_row_is_well_formed(lexicon: Lexicon) -> None:
+    assert lexicon.version == "1"
+    rows = [line.split("\t") for line in default_lexicon_path().read_text("utf-8").splitlines()
+            if line and not line.startswith(("#", "phrase\t"))]
+    assert len(rows) >= 150
+    assert all(len(r) == 3 and r[2] in KINDS for r in rows)
+    assert len({(r[0], r[1]) for r in rows}) == len(rows), "a row is repeated"
+
+
+def test_an_acronym_expands_both_ways(lexicon: Lexicon) -> None:
+    assert lexicon.expansions("les QPV de Poitiers") == [
+        "quartier prioritaire de la politique de la ville"]
+    assert "qpv" in lexicon.expansions("un quartier prioritaire de la politique de la ville")
+    assert lexicon.expansions("qu'est-ce qu'un PTCE ?") == [
+        "pôle territorial de coopération économique"]
+
+
+def test_everyday_words_bring_the_institutional_ones(lexicon: Lexicon) -> None:
+    found = lexicon.expansions(
+        "comment la mairie peut aider les habitants d'une cité à monter un garage solidaire")
+    assert {"collectivité", "quartier prioritaire", "mobilité solidaire"} <= set(found)
+    assert lexicon.expansions("une épicerie pas chère") == ["solidaire", "alimentation"]
+    assert "solidaire" in lexicon.expansions("pas cher")
+    assert "à bas coût" in lexicon.expansions("pas cher")
+    assert lexicon.expansions("Les Mairies") == lexicon.expansions("mairie")  # plural, case
+
+
+def test_unknown_words_are_left_alone(lexicon: Lexicon) -> None:
+    assert lexicon.expansions("zorglub barnabé") == []
+    assert lexicon.expansions("") == []
+    # a phrase is matched whole, not one of its words: « pas » alone brings nothing
+    assert lexicon.expansions("pas") == []
+
+
+def test_an_expansion_the_question_already_holds_is_not_added(lexicon: Lexicon) -> None:
+    assert "collectivité" not in lexicon.expansions("la mairie et la collectivité")
+
+
+def test_a_malformed_row_is_refused_with_its_line() -> None:
+    with pytest.raises(ValueError, match="lex.tsv:2"):
+        Lexicon.parse("# version 9\nqpv\tquartier prioritaire\tacronyme\n", "lex.tsv")
+    assert words("L'EPCI des Cités") == ("epci", "des", "cite")
