@@ -70,8 +70,10 @@ def embed_resources(resources: Sequence[Resource], embedder: Embedder,
             vectors[i] = reuse[row["sha"]]
         else:
             todo.append(i)
-    if todo:
-        vectors[todo] = embedder.encode_passages([texts[i] for i in todo], progress=False)
+    # One text per call: a vector must not depend on the others in its batch (padding), or a
+    # private resource's text would nudge a public resource's vector (indexer.visibility).
+    for i in todo:
+        vectors[i] = embedder.encode_passages([texts[i]], progress=False)[0]
     return vectors, rows
 
 

@@ -65,15 +65,18 @@ class ResourceSignals:
         self.ids = [r["id"] for r in resources]
         position = {rid: i for i, rid in enumerate(self.ids)}
         self.vectors = vectors
+        # In float64: a row's cosine must not depend on how many rows the product has (BLAS
+        # blocking), so an anonymous score equals a public-only index's to the last bit.
+        self._vectors64 = None if vectors is None else vectors.astype(np.float64)
         self.passage_position = np.array([position[r] for r in passage_resource],
                                          dtype=np.int64)
         self.parents = {r["id"]: r.get("parent") for r in resources}
 
     def cosines(self, query_vector: np.ndarray | None) -> np.ndarray | None:
         """Each resource vector's cosine to the question (None without vectors)."""
-        if self.vectors is None or query_vector is None:
+        if self._vectors64 is None or query_vector is None:
             return None
-        return self.vectors @ query_vector
+        return (self._vectors64 @ query_vector.astype(np.float64)).astype(np.float32)
 
     def per_passage(self, per_resource: np.ndarray) -> np.ndarray:
         return per_resource[self.passage_position]
