@@ -66,7 +66,9 @@ def test_a_question_the_seeds_answer_is_confident(client):
 @pytest.mark.real_model
 def test_paraphrase_finds_sport_section(client):
     body = search(client, "des activités physiques accessibles à tous dans les cités")
-    assert "catalogue-section-sport" in ids(body)[:3]
+    # Third before issue 17's ranking, fourth since (behind KPA-Cité, the transitions
+    # section and the centre de santé); dev and test nDCG@10 rose overall (eval/README.md).
+    assert "catalogue-section-sport" in ids(body)[:5]
 
 
 @pytest.mark.parametrize(("query", "expected"), [
