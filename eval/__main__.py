@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load(sub)
     _add_fixture(sub)
     _add_harvest(sub)
+    from eval.encoders import add_parser as add_encoders  # float32 against int8
+
+    add_encoders(sub)
     return parser
 
 
