@@ -117,6 +117,18 @@ def run_all(seeds: Path, eval_dir: Path, encoders: tuple[str, ...] = ENCODERS
     return {"environment": env, "rows": rows, "chosen": chosen, "max_dev_loss": MAX_DEV_LOSS}
 
 
+def bench_encoder(index: Path | None) -> Any:
+    """The encoder `eval bench` measures: the one `index` was built with, else RTES_ENCODER's
+    (else the default), the one `indexer build` would use."""
+    from indexer.encoders import DEFAULT_ENCODER, built_with, load_named_encoder
+    from indexer.opening import read_manifest, resolve_version
+    from indexer.settings import Settings
+
+    if index is not None:
+        return load_named_encoder(built_with(read_manifest(resolve_version(index))).kind)
+    return load_named_encoder(Settings().encoder or DEFAULT_ENCODER)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     root = Path(__file__).resolve().parent.parent
     p.add_argument("--seeds", type=Path, default=root / "seeds")
