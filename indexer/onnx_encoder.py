@@ -5,7 +5,9 @@ ONNX export of the converted model, then ONNX Runtime's dynamic int8 quantizatio
 directory beside it in the model cache, and verified against the checksums written there.
 Nothing is downloaded. `OnnxEncoder` has `indexer.embed.Embedder`'s interface: the same
 prompts, NFC, clipping, mean pooling over the attention mask and L2 normalisation, and it
-imports neither torch nor transformers (only the build does).
+imports neither torch nor transformers (only the build does). It encodes one text per run,
+so a text's vector never depends on the texts beside it (and `indexer update` reuses
+exactly the vectors a full build would make).
 """
 
 from __future__ import annotations
@@ -175,17 +177,17 @@ class OnnxEncoder:
             return text
         return full[: ends[-1]][len(prompt):]
 
-    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int,
+    def _encode(self, texts: Sequence[str], prompt: str,
                 max_tokens: int | None = None) -> np.ndarray:
         texts = [unicodedata.normalize(self.settings.unicode_form, t) for t in texts]
         if max_tokens is not None:
             texts = [self.clip(t, prompt, max_tokens) for t in texts]
         encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start: start + batch_size]
-            out[rows] = self._run([encodings[i].ids for i in rows])
+        for row, encoding in enumerate(encodings):
+            # One text per run: dynamic quantization scales activations per tensor, so in a
+            # batch a text's vector would depend on its neighbours (cosine ~0.995 to its own).
+            out[row] = self._run([encoding.ids])[0]
         if self.settings.normalize:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
@@ -206,13 +208,13 @@ class OnnxEncoder:
                         progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._encode(texts, self.settings.passage_prompt, batch_size)
+        return self._encode(texts, self.settings.passage_prompt)  # batch_size: unused
 
     def encode_queries(self, texts: Sequence[str], batch_size: int = 32,
                        max_tokens: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._encode(texts, self.settings.query_prompt, batch_size, max_tokens)
+        return self._encode(texts, self.settings.query_prompt, max_tokens)
 
     def encode_query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
         return self.encode_queries([text], max_tokens=max_tokens)[0]
