@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load(sub)
     _add_fixture(sub)
     add_harvest_parser(sub)
+    from eval.encoders import add_parser as add_encoders  # float32 against int8
+
+    add_encoders(sub)
     return parser
 
 

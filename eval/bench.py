@@ -26,6 +26,9 @@ from eval.server import RATE_LIMIT_ENV, running_server
 from eval.timing import environment, latency_summary, peak_rss_mb, per_s, rss_mb
 
 Log = Callable[[str], None]
+# The questions cycle at every concurrency level: without this every later request would
+# take its vector from the service's query cache, and the numbers would not be the encoder's.
+NO_QUERY_CACHE = {"RTES_QUERY_CACHE": "0"}
 
 
 def build_texts(seeds: Path, embedder: Any) -> tuple[list[str], list[str]]:
@@ -114,7 +117,8 @@ def bench_service(index_dir: Path, queries: Sequence[str], embedder: Any, option
     floors = floor_latencies(index_dir, queries, embedder, options.mode)
     log(f"service: in-process floors measured over {len(queries)} questions")
     paths = [search_path(q, options.mode) for q in queries]
-    with running_server(index_dir, work_dir / "server.log", options.timeout) as server:
+    with running_server(index_dir, work_dir / "server.log", options.timeout,
+                        env=NO_QUERY_CACHE) as server:
         pid = server.process.pid
         memory = {"rss_ready_mb": rss_mb(pid)}
         timed_requests(server.host, server.port, paths[:3])  # warm-up
@@ -145,9 +149,9 @@ def run_bench(options: BenchOptions, log: Log = lambda _: None) -> dict[str, Any
         raise ValueError("the service part needs --index DIR, or the build part to make one")
     embedder = None
     if needs_model:
-        from indexer.embed import load_embedder
+        from eval.encoders import bench_encoder
 
-        embedder = load_embedder()
+        embedder = bench_encoder(options.index)
     with tempfile.TemporaryDirectory(prefix="rtes-bench-") as tmp:
         work = Path(tmp)
         index_dir = options.index

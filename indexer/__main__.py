@@ -56,13 +56,14 @@ def _print_files(ignored: Sequence[str], skipped: Sequence[IndexerError]) -> Non
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from indexer.build import build_index
-    from indexer.embed import load_embedder
+    from indexer.encoders import DEFAULT_ENCODER, load_named_encoder
     from indexer.search_config import default_config, read_config
     from indexer.settings import Settings
 
     settings = Settings()
     config = read_config(args.config) if args.config else default_config()
-    embedder = load_embedder(args.model or settings.model, settings.model_cache())
+    embedder = load_named_encoder(args.encoder or settings.encoder or DEFAULT_ENCODER,
+                                  args.model or settings.model, settings.model_cache())
     summary = build_index(args.seeds_dir, args.out, embedder, skip_invalid=args.skip_invalid,
                           batch_size=args.batch_size, progress=not args.quiet, config=config)
     from indexer.versions import prune_versions
@@ -120,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, default=None,
                        help="the version's search configuration (default: "
                             "indexer/data/search_config.json)")
+        p.add_argument("--encoder", choices=("int8", "float32"), default=None,
+                       help="int8 (ONNX Runtime) or float32 (sentence-transformers) vectors "
+                            "(default: RTES_ENCODER, else int8)")
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--skip-invalid", action="store_true")
         p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -25,6 +25,7 @@ import numpy as np
 from indexer.chunk import ChunkSettings, chunk_resources
 from indexer.documents import Passage, Resource
 from indexer.embed import Embedder, embedding_text
+from indexer.encoders import built_with, encoder_section
 from indexer.errors import IndexerError
 from indexer.lexical import (
     BM25_PARAMS,
@@ -130,6 +131,7 @@ def _reusable(previous: IndexData | None, embedder: Embedder
         return {}, {}
     manifest = previous.manifest
     if (manifest.model.checksum != embedder.info.checksum
+            or built_with(manifest) != encoder_section(embedder)
             or dataclasses.asdict(manifest.encoding) != embedder.settings.to_dict()):
         log.info("model or encoding changed since the live version: re-embedding everything")
         return {}, {}
@@ -191,6 +193,7 @@ def _manifest(embedder: Embedder, chunking: ChunkSettings, analyzer: Analyzer,
                              sum(r.private for r in resources)),
         config=config_section(config),
         libraries=_library_versions(),
+        encoder=encoder_section(embedder),
     )
 
 

@@ -97,6 +97,15 @@ class ConfigSection:
 
 
 @dataclass(frozen=True)
+class EncoderSection:
+    """Which encoder made the vectors (`indexer.encoders`): float32 or int8-onnx, and the
+    checksum of what ran (the converted model, or the ONNX file)."""
+
+    kind: str
+    checksum: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     built_at: str
     model: ModelSection
@@ -113,6 +122,7 @@ class Manifest:
     resource_vectors: dict[str, Any] | None = None
     libraries: dict[str, str] = field(default_factory=dict)
     build_seconds: float | None = None
+    encoder: EncoderSection | None = None  # None: built before the section, float32
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("cache_dir", "RTES_CACHE_DIR"))
     xdg_cache_home: Path | None = Field(
         None, validation_alias=AliasChoices("xdg_cache_home", "XDG_CACHE_HOME"))
+    # `float32` (sentence-transformers) or `int8` (ONNX Runtime, `indexer.onnx_encoder`).
+    # A build uses it (unset: `indexer.encoders.DEFAULT_ENCODER`); a service set to one
+    # refuses an index built with the other (unset: the encoder the manifest names).
+    encoder: str | None = None
+    # Query vectors kept by the search service's LRU cache (0: no cache).
+    query_cache: int = Field(2048, ge=0)
 
     # --- server
     index_dir: Path = Path("var/index")
@@ -85,6 +91,13 @@ class Settings(BaseSettings):
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("encoder")
+    @classmethod
+    def _encoder(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("float32", "int8"):
+            raise ValueError(f"{value!r} is not an encoder: float32 or int8")
         return value
 
     @field_validator("rate_limit", "auth_fail_limit", "feedback_rate_limit")

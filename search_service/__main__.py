@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from indexer.errors import IndexerError
     from search_service.app import create_app
-    from search_service.loading import load_searcher
+    from search_service.loading import encoder_options, load_searcher
 
     overrides = {k: v for k, v in
                  {"index_dir": args.index, "host": args.host, "port": args.port}.items()
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         return 2
     try:
-        searcher = load_searcher(settings.index_dir, cache_dir=settings.model_cache())
+        searcher = load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
+                                 **encoder_options(settings))
     except IndexerError as exc:
         log.error("cannot start: %s", " ".join(str(exc).split()))
         return 2

@@ -32,13 +32,15 @@ def _lifespan(settings: Settings, searcher: Searcher | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from search_service.loading import load_searcher
+        from search_service.loading import encoder_options, load_searcher
 
-        live = searcher or load_searcher(settings.index_dir, cache_dir=settings.model_cache())
+        live = searcher or load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
+                                         **encoder_options(settings))
         log.info("serving index version %s", describe(live))
         app.state.reloader = Reloader(
             settings.index_dir, live,
-            lambda d: load_searcher(d, embedder=live.embedder, cache_dir=settings.model_cache()),
+            lambda d: load_searcher(d, embedder=live.embedder, cache_dir=settings.model_cache(),
+                                    **encoder_options(settings)),
         )
         watcher = None
         if settings.reload_interval > 0:

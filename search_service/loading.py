@@ -10,41 +10,51 @@ from __future__ import annotations
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from indexer.embed import Embedder, EncodingSettings, ModelInfo
+from indexer.encoders import built_with, load_encoder, require_encoder, require_kind, with_settings
 from indexer.errors import IndexerError
-from indexer.model import load_sentence_transformer, model_checksum, resolve_model
+from indexer.model import model_checksum, resolve_model
 from indexer.opening import IndexData, IndexLoadError, open_version, require_model
 from indexer.search_config import RetrievalConfig
+from search_service.caches import with_query_cache
 from search_service.retrieval import Searcher
 from search_service.signal_loading import load_signals
 
 
-def _embedder(data: IndexData, embedder: Embedder | None, cache_dir: Path | None) -> Embedder:
-    """The given model (tests, reloads) or the one the manifest names, with the version's
-    encoding settings either way."""
+def _embedder(data: IndexData, embedder: Any, cache_dir: Path | None,
+              encoder: str | None) -> Any:
+    """The given encoder (tests, reloads) or the one the manifest names (of kind `encoder`
+    when set), with the version's encoding settings either way."""
     settings = EncodingSettings.from_dict(asdict(data.manifest.encoding))
     if embedder is not None:
-        return Embedder(embedder.model, embedder.info, settings)
+        return with_settings(embedder, settings)
+    require_kind(data, encoder)  # before a model loads
     model = data.manifest.model
     path = Path(model.path)
     if not path.is_dir():
         path = resolve_model(model.spec, cache_dir)
     info = ModelInfo(spec=model.spec, path=str(path), checksum=model_checksum(path))
-    return Embedder(load_sentence_transformer(path), info, settings)
+    return load_encoder(encoder or built_with(data.manifest).kind, path, info, settings)
 
 
 def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
-                  embedder: Embedder | None = None, cache_dir: Path | None = None) -> Searcher:
+                  embedder: Embedder | None = None, cache_dir: Path | None = None,
+                  encoder: str | None = None, query_cache: int = 0) -> Searcher:
     """The searcher for `index_dir`'s current version, configured by its config file.
 
-    `cache_dir` (the `RTES_CACHE_DIR` setting) is where a model named by spec is found."""
+    `cache_dir` (the `RTES_CACHE_DIR` setting) is where a model named by spec is found;
+    `encoder` (RTES_ENCODER) the kind the version must have been built with (None: the
+    manifest's); `query_cache` the size of the query-vector cache (0: none)."""
     data = open_version(index_dir)
     signals = load_signals(data, data.manifest.model.dimension)
-    embedder = _embedder(data, embedder, cache_dir)
+    embedder = _embedder(data, embedder, cache_dir, encoder)
     require_model(data, embedder.info.checksum, embedder.info.path)
+    require_encoder(data, embedder)
+    require_kind(data, encoder)
     try:
-        searcher = Searcher(data, embedder, config, **signals)
+        searcher = Searcher(data, with_query_cache(embedder, query_cache), config, **signals)
     except IndexerError:
         raise
     except Exception as exc:  # a disagreement the checks above did not foresee
@@ -52,6 +62,11 @@ def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
             from exc
     searcher.set_out_of_scope(out_of_scope_questions())
     return searcher
+
+
+def encoder_options(settings: Any) -> dict[str, Any]:
+    """What the service's settings say about the encoder: its kind, its query cache."""
+    return {"encoder": settings.encoder, "query_cache": settings.query_cache}
 
 
 def out_of_scope_questions() -> list[str]:

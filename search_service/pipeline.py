@@ -10,6 +10,7 @@ import numpy as np
 from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.answer import Candidate, compose_answer, highlight, score_sentences
+from search_service.caches import detect_language as cached_language
 from search_service.retrieval import Filters, ResourceHit, Searcher
 from search_service.schemas import (
     AnswerOut,
@@ -98,7 +99,7 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
             answer = _answer(searcher, quoting, texts)
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
-    return SearchResponse(query=query, language=detect_language(query), confident=confident,
+    return SearchResponse(query=query, language=cached_language(query), confident=confident,
                           confidence=round(confidence, 4), took_ms=round(took, 1),
                           answer=answer, results=results)
 

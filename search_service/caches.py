@@ -1,0 +1,104 @@
+"""Bounded caches of per-query work: query vectors (LRU) and the detected language.
+
+The widget searches as people type, so the same prefixes come back; encoding a query is
+most of a search's cost and `langdetect` several milliseconds. Both caches are bounded,
+thread-safe, and count their hits; every `LOG_EVERY` lookups one INFO line of the
+`search_service` logger gives hits, misses and size (`cache_stats()` returns the same).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("search_service")
+
+LOG_EVERY = 1000
+LANGUAGE_CACHE_SIZE = 4096
+
+
+class QueryVectorCache:
+    """An encoder whose `encode_query` remembers its last `size` answers (least recently
+    used evicted first); every other attribute is the wrapped encoder's."""
+
+    def __init__(self, inner: Any, size: int) -> None:
+        self.inner = inner
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._vectors: OrderedDict[tuple[str, int | None], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def encode_query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
+        key = (text, max_tokens)
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+                self.hits += 1
+        if vector is not None:
+            _maybe_log(self)
+            return vector
+        vector = self.inner.encode_query(text, max_tokens=max_tokens)
+        vector.setflags(write=False)  # shared by every request that asks the same
+        with self._lock:
+            self.misses += 1
+            self._vectors[key] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        _maybe_log(self)
+        return vector
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "size": len(self._vectors),
+                    "max_size": self.size}
+
+
+def with_query_cache(encoder: Any, size: int) -> Any:
+    """`encoder` behind a query-vector cache of `size` entries (none when size is 0)."""
+    inner = getattr(encoder, "inner", encoder)
+    return QueryVectorCache(inner, size) if size > 0 else inner
+
+
+_last: list[QueryVectorCache] = []
+
+
+def _maybe_log(cache: QueryVectorCache) -> None:
+    _last[:] = [cache]
+    if (cache.hits + cache.misses) % LOG_EVERY == 0:
+        log.info("caches: %s", cache_stats())
+
+
+def _detect(text: str) -> str | None:
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0
+    try:
+        return detect(text)
+    except LangDetectException:
+        return None
+
+
+@lru_cache(maxsize=LANGUAGE_CACHE_SIZE)
+def detect_language(text: str) -> str | None:
+    """`langdetect`'s language of `text` (seeded, so stable), remembered per text."""
+    return _detect(text)
+
+
+def cache_stats() -> dict[str, dict[str, int]]:
+    """Hits, misses and size of the query-vector cache last used and of the language cache."""
+    info = detect_language.cache_info()
+    stats = {"language": {"hits": info.hits, "misses": info.misses, "size": info.currsize,
+                          "max_size": info.maxsize or 0}}
+    if _last:
+        stats["query_vectors"] = _last[0].stats()
+    return stats
