@@ -161,25 +161,6 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0 if report.ratio <= BUDGET_RATIO else 1
 
 
-def cmd_fixture(args: argparse.Namespace) -> int:
-    from eval.fixture import FIXTURE_SPLITS, compare_runs, read_fixture, record, write_fixture
-    from search_service.loading import load_searcher
-    from search_service.pipeline import run_search
-
-    searcher = load_searcher(args.index)
-    qs = load_question_set(args.eval_dir)
-    questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
-    rows = record(questions, lambda text: run_search(searcher, text).model_dump())
-    if args.check:
-        problems = compare_runs(read_fixture(args.out), rows, searcher.answer_config
-                                .confidence_threshold)
-        print("\n".join(problems) or f"same run as {args.out} ({len(rows)} questions)")
-        return 1 if problems else 0
-    write_fixture(rows, args.out)
-    print(f"wrote {args.out} ({len(rows)} questions)")
-    return 0
-
-
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the question set and print the metrics")
     p.add_argument("--index", type=Path, help="index directory (in-process search, and the "
@@ -234,18 +215,6 @@ def _add_bench_and_cost(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_cost)
 
 
-def _add_fixture(sub: argparse._SubParsersAction) -> None:
-    from eval.fixture import DEFAULT_FIXTURE
-
-    p = sub.add_parser("fixture", help="record the dev+test run (or --check it against the "
-                       "recorded one): proof that a refactor changes no result")
-    p.add_argument("--index", type=Path, required=True)
-    p.add_argument("--out", type=Path, default=DEFAULT_FIXTURE)
-    p.add_argument("--check", action="store_true", help="compare instead of writing")
-    p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
-    p.set_defaults(func=cmd_fixture)
-
-
 def _add_load(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("load", help="16 clients while the index is rebuilt and swapped",
                        description="Load run on loopback: a real server (started with "
@@ -264,6 +233,7 @@ def _add_load(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from eval.fixture import add_fixture_parser
     from eval.harvest import add_harvest_parser
 
     parser = argparse.ArgumentParser(prog="eval", description="Measure retrieval quality.")
@@ -272,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calibrate_and_report(sub)
     _add_bench_and_cost(sub)
     _add_load(sub)
-    _add_fixture(sub)
+    add_fixture_parser(sub)
     add_harvest_parser(sub)
     from eval.encoders import add_parser as add_encoders  # float32 against int8
 

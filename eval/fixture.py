@@ -8,6 +8,7 @@ digits (another CPU, another BLAS) but not a different result, rank or answer.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -99,3 +100,35 @@ def write_fixture(rows: list[RecordedQuery], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in rows),
                     encoding="utf-8")
+
+
+# `python -m eval fixture`: its command and arguments live here, beside what they use.
+def cmd_fixture(args: argparse.Namespace) -> int:
+    from eval.data import load_question_set
+    from search_service.loading import load_searcher
+    from search_service.pipeline import run_search
+
+    searcher = load_searcher(args.index)
+    qs = load_question_set(args.eval_dir)
+    questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
+    rows = record(questions, lambda text: run_search(searcher, text).model_dump())
+    if args.check:
+        problems = compare_runs(read_fixture(args.out), rows, searcher.answer_config
+                                .confidence_threshold)
+        print("\n".join(problems) or f"same run as {args.out} ({len(rows)} questions)")
+        return 1 if problems else 0
+    write_fixture(rows, args.out)
+    print(f"wrote {args.out} ({len(rows)} questions)")
+    return 0
+
+
+def add_fixture_parser(sub: argparse._SubParsersAction) -> None:
+    from eval.data import default_eval_dir
+
+    p = sub.add_parser("fixture", help="record the dev+test run (or --check it against the "
+                       "recorded one): proof that a refactor changes no result")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=DEFAULT_FIXTURE)
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    p.set_defaults(func=cmd_fixture)
