@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.errors import IndexLoadError
+from indexer.errors import IndexerError, IndexLoadError
 from indexer.store import read_array
 from indexer.text import fold_accents
 from indexer.visibility import MEMBER, PUBLIC, VISIBILITIES, visible_positions
@@ -186,3 +186,28 @@ def load_bm25(directory: Path, documents: int | None = None) -> Any:
     if documents is not None:
         check_bm25_files(directory, documents)
     return bm25s.BM25.load(str(directory))
+
+
+def load_bm25_per_visibility(version_dir: Path, section: str, directories: Mapping[str, Any],
+                             documents: Mapping[str, Any], visible_counts: Mapping[str, int]
+                             ) -> dict[str, Any]:
+    """Each visibility's saved BM25 index named by the manifest's `section`, its document
+    count checked against the passages that visibility sees; a problem names the file."""
+    manifest_path = version_dir / "manifest.json"
+    indexes: dict[str, Any] = {}
+    for who in VISIBILITIES:
+        name, count = directories.get(who), documents.get(who)
+        if (count or 0) != visible_counts[who]:
+            raise IndexLoadError(manifest_path, f"its {section} section counts {count} {who} "
+                                 f"documents, resources.jsonl makes {visible_counts[who]}")
+        if name is None and count is None:
+            continue
+        if not isinstance(name, str) or "/" in name or not isinstance(count, int):
+            raise IndexLoadError(manifest_path, f"its {section} section is malformed for {who}")
+        try:
+            indexes[who] = load_bm25(version_dir / name, documents=count)
+        except IndexerError:
+            raise
+        except Exception as exc:  # bm25s's own errors, after our checks passed
+            raise IndexLoadError(version_dir / name, f"cannot be loaded ({exc})") from exc
+    return indexes

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.errors import IndexerError, IndexLoadError
-from indexer.lexical import Analyzer, load_bm25, save_bm25
+from indexer.errors import IndexLoadError
+from indexer.lexical import Analyzer, load_bm25_per_visibility, save_bm25
 from indexer.text import fold_accents
 from indexer.visibility import MEMBER, PUBLIC, VISIBILITIES, visible_positions
 
@@ -106,21 +106,6 @@ def load_ngram_bm25(version_dir: Path, manifest: dict[str, Any], visible_counts:
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexLoadError(manifest_path, f"its {MANIFEST_KEY} section is incomplete "
                                             f"({exc})") from exc
-    indexes: dict[str, Any] = {}
-    for who in VISIBILITIES:
-        name, count = section["directories"].get(who), section["documents"].get(who)
-        if (count or 0) != visible_counts[who]:
-            raise IndexLoadError(manifest_path, f"its {MANIFEST_KEY} section counts {count} "
-                                 f"{who} documents for {visible_counts[who]} passages")
-        if name is None and count is None:
-            continue
-        if not isinstance(name, str) or "/" in name or not isinstance(count, int):
-            raise IndexLoadError(manifest_path, f"its {MANIFEST_KEY} section is malformed "
-                                                f"for {who}")
-        try:
-            indexes[who] = load_bm25(version_dir / name, documents=count)
-        except IndexerError:
-            raise
-        except Exception as exc:  # bm25s's own errors, after our checks passed
-            raise IndexLoadError(version_dir / name, f"cannot be loaded ({exc})") from exc
+    indexes = load_bm25_per_visibility(version_dir, MANIFEST_KEY, section["directories"],
+                                       section["documents"], visible_counts)
     return settings, indexes

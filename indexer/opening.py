@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer.errors import IndexerError, IndexLoadError
-from indexer.lexical import Analyzer, load_bm25
+from indexer.errors import IndexLoadError
+from indexer.lexical import Analyzer, load_bm25_per_visibility
 from indexer.manifest import LexicalSection, Manifest
 from indexer.schema import (
     PASSAGE,
@@ -205,23 +205,9 @@ def _load_lexical(version: Path, lexical: LexicalSection, data: IndexData
             from exc
     private_ids = {r["id"] for r in data.resources if r["private"]}
     private = [p["resource_id"] in private_ids for p in data.passages]
-    indexes: dict[str, Any] = {}
-    for who in VISIBILITIES:
-        name, count = lexical.directories.get(who), lexical.documents.get(who)
-        visible_count = len(visible_positions(private, who))
-        if (count or 0) != visible_count:
-            raise IndexLoadError(manifest_path, f"its lexical section counts {count} {who} "
-                                 f"documents, {RESOURCES_FILE} makes {visible_count}")
-        if name is None and count is None:
-            continue
-        if name is None or count is None or "/" in name:
-            raise IndexLoadError(manifest_path, f"its lexical section is malformed for {who}")
-        try:
-            indexes[who] = load_bm25(version / name, documents=count)
-        except IndexerError:
-            raise
-        except Exception as exc:  # bm25s's own errors, after our checks passed
-            raise IndexLoadError(version / name, f"cannot be loaded ({exc})") from exc
+    counts = {who: len(visible_positions(private, who)) for who in VISIBILITIES}
+    indexes = load_bm25_per_visibility(version, "lexical", lexical.directories,
+                                       lexical.documents, counts)
     return analyzer, indexes
 
 
