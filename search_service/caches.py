@@ -1,7 +1,7 @@
 """Bounded caches of per-query work: query vectors (LRU) and the detected language.
 
 The widget searches as people type, so the same prefixes come back; encoding a query is
-most of a search's cost and `langdetect` several milliseconds. Both caches are bounded,
+most of a search's cost and the language about one millisecond (`search_service.language`). Both caches are bounded,
 thread-safe, and count their hits; every `LOG_EVERY` lookups one INFO line of the
 `search_service` logger gives hits, misses and size (`cache_stats()` returns the same).
 """
@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+from search_service import language
 
 log = logging.getLogger("search_service")
 
@@ -78,20 +80,10 @@ def _maybe_log(cache: QueryVectorCache) -> None:
         log.info("caches: %s", cache_stats())
 
 
-def _detect(text: str) -> str | None:
-    from langdetect import DetectorFactory, LangDetectException, detect
-
-    DetectorFactory.seed = 0
-    try:
-        return detect(text)
-    except LangDetectException:
-        return None
-
-
 @lru_cache(maxsize=LANGUAGE_CACHE_SIZE)
 def detect_language(text: str) -> str | None:
     """`langdetect`'s language of `text` (seeded, so stable), remembered per text."""
-    return _detect(text)
+    return language.detect_language(text)
 
 
 def cache_stats() -> dict[str, dict[str, int]]:

@@ -32,16 +32,6 @@ def resource_out(r: dict) -> ResourceOut:
     )
 
 
-def detect_language(text: str) -> str | None:
-    from langdetect import DetectorFactory, LangDetectException, detect
-
-    DetectorFactory.seed = 0
-    try:
-        return detect(text)
-    except LangDetectException:
-        return None
-
-
 @dataclass
 class Quoting:
     """What sentence scoring decided: highlighted spans, the answer, the confidence signal."""

@@ -18,7 +18,8 @@ from indexer.encoders import encoder_section, require_kind
 from indexer.errors import IndexLoadError
 from indexer.onnx_encoder import INT8_KIND, ONNX_FILE, OnnxEncoder, load_onnx_encoder
 from indexer.settings import child_environment
-from search_service.caches import QueryVectorCache, _detect, detect_language
+from search_service.caches import QueryVectorCache, detect_language
+from search_service.language import detect_language as uncached_language
 
 pytestmark = pytest.mark.slow
 
@@ -132,9 +133,9 @@ def test_cached_searches_answer_as_uncached_ones(seed_index: Path, embedder, que
     assert cached.embedder.stats()["hits"] >= 4
 
 
-def test_the_language_cache_answers_as_langdetect(questions) -> None:
+def test_the_language_cache_answers_as_the_detector(questions) -> None:
     before = detect_language.cache_info()
     for text in (*questions[:5], *questions[:5], "How do cities fund social enterprises?"):
-        assert detect_language(text) == _detect(text)
+        assert detect_language(text) == uncached_language(text)
     after = detect_language.cache_info()
     assert after.hits - before.hits >= 5
