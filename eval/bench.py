@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.bench_baseline import NO_QUERY_CACHE, bench_baseline, ndcg_by_split
 from eval.bench_options import BenchOptions
 from eval.data import load_question_set
 from eval.http_load import load_test, search_path, timed_requests
@@ -26,9 +27,8 @@ from eval.server import RATE_LIMIT_ENV, running_server
 from eval.timing import environment, latency_summary, peak_rss_mb, per_s, rss_mb
 
 Log = Callable[[str], None]
-# The questions cycle at every concurrency level: without this every later request would
-# take its vector from the service's query cache, and the numbers would not be the encoder's.
-NO_QUERY_CACHE = {"RTES_QUERY_CACHE": "0"}
+# NO_QUERY_CACHE: the questions cycle at every concurrency level; with the service's query
+# cache every later request would take its vector from it, not from the encoder.
 
 
 def build_texts(seeds: Path, embedder: Any) -> tuple[list[str], list[str]]:
@@ -144,7 +144,7 @@ def run_bench(options: BenchOptions, log: Log = lambda _: None) -> dict[str, Any
     """Run the chosen parts; every number lands in one JSON-ready dict."""
     started = time.perf_counter()
     results: dict[str, Any] = {"environment": environment(), "parts": list(options.parts)}
-    needs_model = "build" in options.parts or "service" in options.parts
+    needs_model = bool({"build", "service"} & set(options.parts))
     if "service" in options.parts and options.index is None and "build" not in options.parts:
         raise ValueError("the service part needs --index DIR, or the build part to make one")
     embedder = None
@@ -158,11 +158,16 @@ def run_bench(options: BenchOptions, log: Log = lambda _: None) -> dict[str, Any
         if "build" in options.parts:
             results["build"] = bench_build(options.seeds, work / "index", embedder, log)
             index_dir = index_dir or work / "index"
+        questions = [q.text for q in load_question_set(options.eval_dir).queries]
+        questions = questions[: options.queries] if options.queries else questions
         if "service" in options.parts:
-            questions = [q.text for q in load_question_set(options.eval_dir).queries]
-            questions = questions[: options.queries] if options.queries else questions
             results["service"] = bench_service(index_dir, questions, embedder, options,
                                                work, log)
+        if "baseline" in options.parts:
+            results["baseline"] = bench_baseline(options.seeds, work, questions, options, log)
+            if "service" in options.parts:
+                results["service"]["ndcg10"] = ndcg_by_split(index_dir, embedder,
+                                                             options.eval_dir)
     if "scale" in options.parts:
         results["scale"] = run_scale(options.sizes, options.scale, log)
     results["elapsed_s"] = round(time.perf_counter() - started, 1)

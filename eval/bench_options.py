@@ -9,7 +9,7 @@ from pathlib import Path
 from eval.data import default_eval_dir
 from eval.scale import DEFAULT_SIZES, ScaleSettings
 
-PARTS = ("build", "service", "scale")
+PARTS = ("build", "service", "baseline", "scale")
 DEFAULT_CONCURRENCY = (1, 4, 16)
 
 
@@ -54,7 +54,8 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=Path,
                    help="serve this index instead of the one built by the build part")
     p.add_argument("--parts", type=parse_parts, default=PARTS,
-                   help="comma-separated subset of build,service,scale (default: all)")
+                   help="comma-separated subset of build,service,baseline,scale (default: all); "
+                        "baseline: the float32 encoder's build, floor, throughput and nDCG@10")
     p.add_argument("--queries", type=int, default=None,
                    help="questions for single-query latency (default: the whole question set)")
     p.add_argument("--requests", type=int, default=160,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eval.bench_baseline import goals
 from eval.tables import markdown_table
 
 
@@ -58,6 +59,17 @@ def _scale_table(scale: dict[str, Any]) -> str:
     return f"{table}\n\n{note}"
 
 
+def _baseline_tables(baseline: dict[str, Any]) -> str:
+    floor = baseline["floor"]
+    levels = text_table(("concurrency", "requests", "errors", "req/s", "p50 ms", "p95 ms"),
+                        [(r["concurrency"], r["requests"], r["errors"], r["throughput_rps"],
+                          r["p50_ms"], r["p95_ms"]) for r in baseline["concurrency"]])
+    return (f"Baseline, float32 encoder (build {baseline['build_s']} s; {floor['path']}: "
+            f"p50 {floor['p50_ms']} ms, p95 {floor['p95_ms']} ms; nDCG@10 dev "
+            f"{baseline['ndcg10']['dev']:.4f}, test {baseline['ndcg10']['test']:.4f}):"
+            f"\n\n{levels}")
+
+
 def format_bench(results: dict[str, Any]) -> str:
     env = results["environment"]
     out = [f"Machine: {env['cpus']} CPUs, load average at start "
@@ -66,6 +78,12 @@ def format_bench(results: dict[str, Any]) -> str:
         out.append(f"Index build (seeds):\n\n{_build_table(results['build'])}")
     if "service" in results:
         out += _service_tables(results["service"])
+    if "baseline" in results:
+        out.append(_baseline_tables(results["baseline"]))
+    targets = goals(results)
+    if targets:
+        out.append("Against the goals (one run):\n\n"
+                   + text_table(("measure", "value", "goal"), targets))
     if "scale" in results:
         out.append(f"FAISS scale (synthetic clustered vectors):\n\n"
                    f"{_scale_table(results['scale'])}")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ KEEP_WORDS = ("pas",)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # BM25's parameters, written into the manifest (lexical.bm25) and read back from it.
 BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
+# Distinct words whose term `Analyzer` remembers (the seeds have ~12,000).
+TERM_CACHE = 100_000
 
 
 def _default_stopwords() -> tuple[str, ...]:
@@ -70,18 +72,29 @@ class Analyzer:
 
         return Stemmer.Stemmer(self.language)
 
+    @cached_property
+    def _term(self) -> Callable[[str], str]:
+        """Word (lower case, elided) → its term, "" for a stop word; a bounded cache in
+        front of Snowball, since a corpus and its questions repeat the same words."""
+        acronyms = frozenset(self.acronyms)
+        stem = self._stem.stemWord
+
+        @lru_cache(maxsize=TERM_CACHE)
+        def term(raw: str) -> str:
+            word = fold_accents(raw) if self.fold_accents else raw
+            if word in acronyms:
+                return word
+            if word not in self._stop and (len(word) > 1 or word.isdigit()):
+                return stem(word)
+            return ""
+
+        return term
+
     def tokens(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFC", text).lower()
         text = self._elision.sub(" ", text)
-        out = []
-        acronyms = set(self.acronyms)
-        for raw in _TOKEN.findall(text):
-            word = fold_accents(raw) if self.fold_accents else raw
-            if word in acronyms:
-                out.append(word)
-            elif word not in self._stop and (len(word) > 1 or word.isdigit()):
-                out.append(self._stem.stemWord(word))
-        return out
+        term = self._term
+        return [t for t in map(term, _TOKEN.findall(text)) if t]
 
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "stemmer": self.stemmer,

@@ -227,6 +227,10 @@ def _session(path: Path) -> Any:
         raise ModelError(f"{path}: no ONNX model; it is built by `ensure_int8_model`")
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle intra-op threads sleep instead of spinning: a spinning thread takes the core a
+    # concurrent request (or the rest of this one) needs. On 2 busy cores: one query p50
+    # 9.4 ms instead of 21 ms, 4 threads at once 144 instead of 77 queries/s (README, Speed).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

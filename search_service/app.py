@@ -19,7 +19,7 @@ from search_service.feedback import install_feedback
 from search_service.reload import Reloader, Watcher, describe
 from search_service.retrieval import Searcher
 from search_service.routes import router
-from search_service.security import AuthFailures, RateLimit, guard
+from search_service.security import AuthFailures, Guard, RateLimit
 from search_service.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -61,7 +61,7 @@ def _add_guards(app: FastAPI, settings: Settings) -> None:
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_exempt)
     app.state.auth_failures = AuthFailures(settings.auth_fail_limit)
     install_error_handlers(app)
-    app.middleware("http")(guard)
+    app.add_middleware(Guard)
     if settings.cors_origins:
         # Only the configured origins; no credentials (the member token is a header).
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

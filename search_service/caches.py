@@ -1,9 +1,10 @@
 """Bounded caches of per-query work: query vectors (LRU) and the detected language.
 
 The widget searches as people type, so the same prefixes come back; encoding a query is
-most of a search's cost and the language about one millisecond (`search_service.language`). Both caches are bounded,
-thread-safe, and count their hits; every `LOG_EVERY` lookups one INFO line of the
-`search_service` logger gives hits, misses and size (`cache_stats()` returns the same).
+most of a search's cost and its language about a millisecond (`search_service.language`).
+Both caches are bounded, thread-safe, and count their hits; every `LOG_EVERY` lookups one
+INFO line of the `search_service` logger gives hits, misses and size (`cache_stats()`
+returns the same).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -65,16 +66,24 @@ class Lexicon:
                     found_in.append(right)
         return cls({k: tuple(v) for k, v in entries.items()}, version)
 
+    @cached_property
+    def _order(self) -> dict[tuple[str, ...], int]:
+        """Each phrase's place when the longest come first (file order among equals)."""
+        return {p: n for n, p in enumerate(sorted(self.entries, key=len, reverse=True))}
+
+    @cached_property
+    def _lengths(self) -> tuple[int, ...]:
+        return tuple(sorted({len(p) for p in self.entries}, reverse=True))
+
     def expansions(self, query: str) -> list[str]:
         """The expansions of every phrase the query contains (longest phrases first), minus
-        those whose words the query already has."""
+        those whose words the query already has. The query's word runs are looked up in
+        the table, one per length a phrase has, rather than the table scanned."""
         typed = words(query)
         present = set(typed)
+        found = {typed[i:i + n] for n in self._lengths for i in range(len(typed) - n + 1)}
         out: list[str] = []
-        for phrase in sorted(self.entries, key=len, reverse=True):
-            n = len(phrase)
-            if not any(typed[i:i + n] == phrase for i in range(len(typed) - n + 1)):
-                continue
+        for phrase in sorted(found & self._order.keys(), key=self._order.__getitem__):
             for expansion in self.entries[phrase]:
                 if expansion not in out and not set(words(expansion)) <= present:
                     out.append(expansion)

@@ -93,10 +93,19 @@ class Searcher:
         self._passages_of: dict[str, list[int]] = {}
         for i, rid in enumerate(rids):
             self._passages_of.setdefault(rid, []).append(i)
-        # Analysis of passages and sentences, done once each on first use (not per request).
+        # Analysis of passages and sentences: all of it at load (`analyse_texts`).
         self._words: dict[int, Words] = {}
         self._passage_terms: dict[int, frozenset[str]] = {}
         self._sentence_terms: dict[int, frozenset[str]] = {}
+
+    def analyse_texts(self) -> None:
+        """Analyse every passage and sentence now, at load, so that no request does it:
+        highlighting and quoting then read word positions and term sets from memory."""
+        for index in range(self.size):
+            self.passage_words(index)
+            self.passage_terms(index)
+        for row in range(len(self.data.sentences)):
+            self.sentence_terms(row)
 
     def set_out_of_scope(self, questions: Sequence[str]) -> None:
         """Reference questions the corpus does not answer; see `out_of_scope_similarity`."""
@@ -149,14 +158,20 @@ class Searcher:
         text = self.data.passages[passage_index]["text"]
         found = [self.data.sentences[r] for r in rows]
         sentences = [Sentence(text[s["start"]:s["end"]], s["start"], s["end"]) for s in found]
-        terms = []
-        for row, sentence in zip(rows, sentences, strict=True):
-            if row not in self._sentence_terms:
-                self._sentence_terms[row] = frozenset(self.analyzer.tokens(sentence.text))
-            terms.append(self._sentence_terms[row])
+        terms = [self.sentence_terms(row) for row in rows]
         if not rows or self.data.sentence_vectors is None:
             return sentences, np.zeros(len(rows), dtype=np.float32), terms
         return sentences, self.data.sentence_vectors[rows] @ query_vector, terms
+
+    def sentence_terms(self, row: int) -> frozenset[str]:
+        """The analyzed terms of the stored sentence `data.sentences[row]`."""
+        terms = self._sentence_terms.get(row)
+        if terms is None:
+            found = self.data.sentences[row]
+            text = self.data.passages[found["passage"]]["text"][found["start"]:found["end"]]
+            terms = frozenset(self.analyzer.tokens(text))
+            self._sentence_terms[row] = terms
+        return terms
 
     @property
     def size(self) -> int:

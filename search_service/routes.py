@@ -32,14 +32,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 router = APIRouter()
 
 
-def get_searcher(request: Request) -> Searcher:
+async def get_searcher(request: Request) -> Searcher:
     reloader = getattr(request.app.state, "reloader", None)
     if reloader is None:
         raise ApiError(503, "L'index n'est pas chargé.", "The index is not loaded.")
     return reloader.searcher
 
 
-def is_member(request: Request,
+async def is_member(request: Request,
               authorization: Annotated[str | None, Header()] = None) -> bool:
     """True with a valid member token, False without one; a wrong token is a 401."""
     token = bearer(authorization)
@@ -50,7 +50,7 @@ def is_member(request: Request,
     return True
 
 
-def rate_limited(request: Request) -> None:
+async def rate_limited(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
     request.app.state.rate_limit.check(client)
 
@@ -102,7 +102,7 @@ def search(
     mode: Annotated[str, Query(pattern="^(hybrid|dense|bm25)$")] = "hybrid",
     typing: Annotated[bool, Query(description="1 while the person is still typing (the "
                                   "widget's search-as-you-type): not logged")] = False,
-) -> SearchResponse:
+) -> JSONResponse:
     """Search the resources; private ones only with a member token."""
     query = clean_query(q)
     unknown = sorted(set(kind or ()) - set(KINDS))
@@ -118,7 +118,8 @@ def search(
     response = run_search(searcher, query, k=k, filters=filters, mode=mode,
                           config=answer_config(searcher, request.app.state.settings))
     log_search(request, response, filters=filters, mode=mode, k=k, typing=typing)
-    return response
+    # Already a valid SearchResponse: serialised once, not validated again by FastAPI.
+    return JSONResponse(response.model_dump(mode="json", by_alias=True))
 
 
 def answer_config(searcher: Searcher, settings: Settings) -> AnswerConfig:

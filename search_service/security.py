@@ -10,12 +10,13 @@ from __future__ import annotations
 import hmac
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from search_service.bounds import MAX_BODY_BYTES, MAX_RAW_URL_CHARS, MAX_URL_CHARS
 from search_service.errors import ApiError, error_response
@@ -114,22 +115,53 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
             "base-uri 'none'; form-action 'self'")
 
 
-async def guard(request: Request,
-                call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse oversized requests before routing; add security headers to every response."""
-    if target_too_long(request.scope.get("raw_path") or request.url.path.encode(),
-                       request.scope.get("query_string", b"")):
+class Guard:
+    """Refuse oversized requests before routing; add security headers to every response.
+
+    A plain ASGI middleware (not `BaseHTTPMiddleware`, whose task group and streams cost
+    every request a few hops between threads and tasks)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = _refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        extra = _page_headers(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _refusal(scope: Scope) -> Response | None:
+    """A 414 for a target over the limits, a 413 for a body over them (or no number)."""
+    if target_too_long(scope.get("raw_path") or scope["path"].encode(),
+                       scope.get("query_string", b"")):
         return error_response(414, "Adresse trop longue.", "URL too long.")
-    length = request.headers.get("content-length", "0")
+    length = Headers(scope=scope).get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
         return error_response(413, "Requête trop volumineuse.", "Request too large.")
-    response = await call_next(request)
-    response.headers.update(SECURITY_HEADERS)
-    path = request.url.path
+    return None
+
+
+def _page_headers(path: str) -> dict[str, str]:
+    """The headers every response gets, and those of the pages and of the widget's script."""
+    headers = dict(SECURITY_HEADERS)
     if path in ("/", "/admin") or path.endswith(".html"):
-        response.headers["Content-Security-Policy"] = PAGE_CSP
-        response.headers["X-Frame-Options"] = "DENY"
+        headers["Content-Security-Policy"] = PAGE_CSP
+        headers["X-Frame-Options"] = "DENY"
     if path == "/widget.js":
         # Other sites load the widget's script; that is its purpose.
-        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return headers
