@@ -12,6 +12,8 @@ from eval.data import default_eval_dir, load_question_set
 from indexer.parse import parse_seeds
 from search_service.language import detect_language
 
+pytestmark = pytest.mark.fast
+
 
 def langdetect_language(text: str) -> str | None:
     DetectorFactory.seed = 0

@@ -1,0 +1,81 @@
+"""The request path's savings change nothing: the word → term cache, the analysis done at
+load, the lexicon looked up instead of scanned give what the plain computation gives."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+import Stemmer
+
+from eval.data import default_eval_dir, load_question_set
+from indexer.lexical import _TOKEN, Analyzer
+from indexer.text import fold_accents
+from search_service.lexicon import load_lexicon, words
+from search_service.pipeline import run_search
+from search_service.retrieval import Searcher
+
+pytestmark = pytest.mark.fast
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[str]:
+    return [q.text for q in load_question_set(default_eval_dir()).queries]
+
+
+def plain_tokens(analyzer: Analyzer, text: str) -> list[str]:
+    """The analyzer's steps written out, with no cache: the reference."""
+    text = analyzer._elision.sub(" ", unicodedata.normalize("NFC", text).lower())
+    stemmer, out = Stemmer.Stemmer(analyzer.language), []
+    for raw in _TOKEN.findall(text):
+        word = fold_accents(raw)
+        if word in analyzer.acronyms:
+            out.append(word)
+        elif word not in analyzer._stop and (len(word) > 1 or word.isdigit()):
+            out.append(stemmer.stemWord(word))
+    return out
+
+
+def test_cached_terms_are_the_plain_analysis(searcher: Searcher, questions) -> None:
+    texts = [p["text"] for p in searcher.data.passages] + questions
+    analyzer = Analyzer()
+    for _ in range(2):  # the second pass reads the cache
+        assert [analyzer.tokens(t) for t in texts] == [plain_tokens(analyzer, t) for t in texts]
+
+
+def test_searches_answer_the_same_with_the_analysis_done_at_load(
+        seed_index: Path, embedder, questions) -> None:
+    from search_service.loading import load_searcher
+
+    warmed = load_searcher(seed_index, embedder=embedder)
+    lazy = load_searcher(seed_index, embedder=embedder)
+    lazy._words.clear()
+    lazy._passage_terms.clear()
+    lazy._sentence_terms.clear()
+    for text in questions[:12]:
+        expected = run_search(lazy, text).model_dump(exclude={"took_ms"})
+        assert run_search(warmed, text).model_dump(exclude={"took_ms"}) == expected
+    assert len(warmed._words) == warmed.size  # all of it analysed before any request
+    assert len(warmed._sentence_terms) == len(warmed.data.sentences)
+
+
+def scanned_expansions(entries: dict[tuple[str, ...], tuple[str, ...]], query: str) -> list[str]:
+    """The lexicon's expansions by scanning every phrase (the reference)."""
+    typed, out = words(query), []
+    for phrase in sorted(entries, key=len, reverse=True):
+        n = len(phrase)
+        if any(typed[i:i + n] == phrase for i in range(len(typed) - n + 1)):
+            out += [e for e in entries[phrase]
+                    if e not in out and not set(words(e)) <= set(typed)]
+    return out
+
+
+def test_the_lexicon_lookup_finds_what_a_scan_finds(questions) -> None:
+    lexicon = load_lexicon()
+    phrases = [" ".join(p) for p in lexicon.entries]
+    pairs = zip(phrases[:-1], phrases[1:], strict=True)
+    texts = questions + phrases + [f"{a} et {b}" for a, b in pairs]
+    found = [lexicon.expansions(t) for t in texts]
+    assert found == [scanned_expansions(lexicon.entries, t) for t in texts]
+    assert sum(map(len, found)) > 100
