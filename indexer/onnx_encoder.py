@@ -235,13 +235,23 @@ def _session(path: Path) -> Any:
 
 
 def _tokenizer(onnx_dir: Path) -> Any:
-    """The model's fast tokenizer, truncating at the model's max_seq_length, never padding."""
+    """The model's tokenizer, truncating at the model's max_seq_length, never padding:
+    SentencePiece on the pieces of tokenizer.json (`indexer.spm_tokenizer`, the same ids,
+    ~220 MB less resident memory), or `tokenizers` itself if that file cannot be written."""
+    from indexer.spm_tokenizer import SpmTokenizer, ensure_spm_model
+
+    config = json.loads((onnx_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    max_length = int(config.get("max_seq_length", 512))
+    try:
+        return SpmTokenizer(ensure_spm_model(onnx_dir), max_length)
+    except OSError as exc:
+        log.warning("%s: cannot write the SentencePiece tokenizer (%s); using tokenizer.json",
+                    onnx_dir, exc)
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(onnx_dir / TOKENIZER_FILE))
-    config = json.loads((onnx_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
     tokenizer.no_padding()
-    tokenizer.enable_truncation(int(config.get("max_seq_length", 512)))
+    tokenizer.enable_truncation(max_length)
     return tokenizer
 
 
