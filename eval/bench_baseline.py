@@ -86,7 +86,9 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     if not service:
         return []
     latency = {row["path"].split(" (")[0].split(":")[0]: row for row in service["latency"]}
-    http, floor = latency["HTTP GET /api/search"], latency["floor"]
+    http, floor = latency.get("HTTP GET /api/search"), latency.get("floor")
+    if http is None or floor is None:
+        return []
     rows = [("HTTP p50 / floor p50", f"{http['p50_ms'] / floor['p50_ms']:.2f}", "≤ 1.3")]
     levels = {r["concurrency"]: r for r in service["concurrency"]}
     if 4 in levels and 1 in levels:

@@ -12,6 +12,7 @@ import pytest
 
 from eval.__main__ import build_parser, main
 from eval.bench import bench_build, bench_service
+from eval.bench_baseline import goals
 from eval.bench_options import BenchOptions, int_list, parse_parts
 from eval.bench_tables import format_bench
 from eval.scale import ScaleSettings, clustered_vectors, recall_at_k, run_scale
@@ -116,6 +117,34 @@ def test_format_bench_prints_every_part_it_is_given() -> None:
     assert "| 4 | 8 | 1 | 1 | 8 |" in text
     assert "| peak (VmHWM) | - |" in text
     assert "FAISS scale" not in text
+
+
+def test_the_goals_table_divides_the_runs_numbers() -> None:
+    def row(path: str, p50: float) -> dict:
+        return {"path": path, "n": 2, "p50_ms": p50, "p95_ms": p50, "p99_ms": p50,
+                "mean_ms": p50}
+
+    def level(c: int, rps: float) -> dict:
+        return {"concurrency": c, "requests": 8, "errors": 0, "seconds": 1.0,
+                "throughput_rps": rps, "p50_ms": 10.0, "p95_ms": 30.0, "p99_ms": 40.0}
+
+    results = {"service": {
+        "latency": [row("HTTP GET /api/search (hybrid)", 12.0),
+                    row("in-process run_search (hybrid, no HTTP)", 11.0),
+                    row("floor: encode_query + FAISS search (k=100)", 10.0)],
+        "concurrency": [level(1, 80.0), level(4, 120.0)],
+        "memory": {"rss_ready_mb": 300.0, "rss_after_load_mb": 320.0, "rss_peak_mb": 330.0},
+        "ndcg10": {"dev": 0.77, "test": 0.75}},
+        "baseline": {"floor": row("floor: float32 …", 40.0), "build_s": 60.0,
+                     "concurrency": [level(1, 20.0), level(4, 30.0)],
+                     "ndcg10": {"dev": 0.775, "test": 0.76}}}
+    rows = {measure: value for measure, value, _ in goals(results)}
+    assert rows["HTTP p50 / floor p50"] == "1.20"
+    assert rows["floor p50 / float32 floor p50"] == "0.25"
+    assert rows["req/s at concurrency 4 / float32's"] == "120.0 / 30.0 = 4.0"
+    assert rows["p95 at concurrency 4 / single-query HTTP p50"] == "2.50"
+    assert rows["nDCG@10 dev: served encoder / float32"] == "0.7700 / 0.7750"
+    assert goals({"service": {"latency": [row("HTTP", 1.0)]}}) == []
 
 
 @pytest.mark.slow
