@@ -33,7 +33,7 @@ def detect_language(text: str) -> str | None:
         return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Quoting:
     """What sentence scoring decided: highlighted spans, the answer, the confidence signal."""
 

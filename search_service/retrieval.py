@@ -261,20 +261,19 @@ class Searcher:
 
     def group(self, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray,
               k: int) -> list[ResourceHit]:
-        hits: dict[str, ResourceHit] = {}
+        best: dict[str, list[PassageHit]] = {}
         for i in np.argsort(-fused, kind="stable"):
             if not np.isfinite(fused[i]):
                 break
             rid = self._passage_resource[i]
-            hit = PassageHit(int(i), float(fused[i]), float(dense[i]), float(lexical[i]))
-            group = hits.get(rid)
-            if group is None:
-                if len(hits) >= k:
+            shown = best.get(rid)
+            if shown is None:
+                if len(best) >= k:
                     continue
-                hits[rid] = ResourceHit(self.resources[rid], hit.score, hit.dense, hit.lexical,
-                                        [hit])
-            elif len(group.passages) < self.config.passages_per_resource:
-                group.passages.append(hit)
-                group.dense = max(group.dense, hit.dense)
-                group.lexical = max(group.lexical, hit.lexical)
-        return list(hits.values())
+                shown = best[rid] = []
+            elif len(shown) >= self.config.passages_per_resource:
+                continue
+            shown.append(PassageHit(int(i), float(fused[i]), float(dense[i]), float(lexical[i])))
+        return [ResourceHit(self.resources[rid], shown[0].score, max(h.dense for h in shown),
+                            max(h.lexical for h in shown), tuple(shown))
+                for rid, shown in best.items()]
