@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ class RecordedQuery:
 
 def record(questions: Iterable[tuple[str, str]],
            search: Callable[[str], dict[str, Any]]) -> list[RecordedQuery]:
-    """`search(text)` returns a response body (the HTTP contract's JSON)."""
+    """`search(text)` returns a response body: the HTTP contract's JSON, or `asdict` of the
+    core's `SearchResult` (`search_service.results`), which holds the same fields."""
     rows = []
     for qid, text in questions:
         body = search(text)
@@ -111,7 +112,7 @@ def cmd_fixture(args: argparse.Namespace) -> int:
     searcher = load_searcher(args.index)
     qs = load_question_set(args.eval_dir)
     questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
-    rows = record(questions, lambda text: run_search(searcher, text).model_dump())
+    rows = record(questions, lambda text: asdict(run_search(searcher, text)))
     if args.check:
         problems = compare_runs(read_fixture(args.out), rows, searcher.answer_config
                                 .confidence_threshold)

@@ -11,7 +11,7 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from eval.data import QuestionSet
@@ -93,7 +93,7 @@ def in_process_backend(searcher: Any, k: int = 10, member: bool = False) -> Back
     def run(text: str, mode: str) -> Outcome:
         response = run_search(searcher, text, k=k, mode=mode,
                               filters=Filters(member=member))
-        return _outcome(response.model_dump())
+        return _outcome(asdict(response))
 
     return run
 

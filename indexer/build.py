@@ -11,53 +11,29 @@ import dataclasses
 import hashlib
 import json
 import logging
-import platform
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from indexer.build_manifest import build_manifest
 from indexer.chunk import ChunkSettings, chunk_resources
 from indexer.documents import Passage, Resource
 from indexer.embed import Embedder, embedding_text
 from indexer.encoders import built_with, encoder_section
 from indexer.errors import IndexerError
-from indexer.lexical import (
-    BM25_PARAMS,
-    LEXICAL_DIRS,
-    Analyzer,
-    build_bm25_per_visibility,
-    save_bm25_per_visibility,
-)
-from indexer.manifest import (
-    BM25Section,
-    ChunkingSection,
-    CorpusSection,
-    EncodingSection,
-    FaissSection,
-    LexicalSection,
-    Manifest,
-    ModelSection,
-    SentencesSection,
-)
+from indexer.lexical import Analyzer, build_bm25_per_visibility, save_bm25_per_visibility
+from indexer.manifest import Manifest
 from indexer.opening import IndexData, open_version
-from indexer.parse import parse_seeds, seed_files
-from indexer.ranking_files import build_ranking_files
-from indexer.search_config import SearchConfig, config_section, default_config
+from indexer.parse import ParseResult, parse_seeds
+from indexer.ranking_files import RankingFiles, build_ranking_files
+from indexer.search_config import SearchConfig, default_config
 from indexer.sentences import split_sentences
-from indexer.store import (
-    FLAT_LIMIT,
-    HNSW_EF_CONSTRUCTION,
-    HNSW_EF_SEARCH,
-    HNSW_M,
-    choose_index_type,
-    write_version,
-)
+from indexer.store import FLAT_LIMIT, write_version
 
 log = logging.getLogger(__name__)
 
@@ -91,26 +67,6 @@ def content_hash(resource: Resource) -> str:
     body = {"meta": resource.metadata(), "text": [p.text for p in resource.paragraphs],
             "sections": [p.section for p in resource.paragraphs]}
     return _sha(json.dumps(body, ensure_ascii=False, sort_keys=True))
-
-
-def corpus_hash(seeds_dir: Path) -> str:
-    digest = hashlib.sha256()
-    for path in seed_files(seeds_dir):
-        digest.update(path.name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def _library_versions() -> dict[str, str]:
-    """Read from the installed distributions: the same strings as the modules' __version__,
-    without importing torch (a build with the fast lane's fake embedder never loads it)."""
-    from importlib.metadata import version
-
-    import faiss
-
-    return {"python": platform.python_version(), "faiss": faiss.__version__,
-            "sentence_transformers": version("sentence-transformers"),
-            "torch": version("torch"), "numpy": np.__version__}
 
 
 def _previous(index_dir: Path) -> IndexData | None:
@@ -171,32 +127,6 @@ def _sentence_rows(passages: list[Passage]) -> tuple[list[dict[str, Any]], list[
     return rows, texts
 
 
-def _manifest(embedder: Embedder, chunking: ChunkSettings, analyzer: Analyzer,
-              resources: list[Resource], n_passages: int, n_sentences: int, flat_limit: int,
-              seeds_dir: Path, lexical_documents: dict[str, int],
-              config: SearchConfig) -> Manifest:
-    info = embedder.info
-    return Manifest(
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        model=ModelSection(info.spec, info.path, info.checksum, embedder.dimension),
-        encoding=EncodingSection(**embedder.settings.to_dict()),
-        chunking=ChunkingSection("paragraphs", chunking.min_words, chunking.max_words),
-        faiss=FaissSection(type=choose_index_type(n_passages, flat_limit), flat_limit=flat_limit,
-                           hnsw_m=HNSW_M, hnsw_ef_construction=HNSW_EF_CONSTRUCTION,
-                           hnsw_ef_search=HNSW_EF_SEARCH),
-        lexical=LexicalSection(analyzer=analyzer.to_dict(), bm25=BM25Section(**BM25_PARAMS),
-                               text="embedding_text",
-                               directories={v: LEXICAL_DIRS[v] for v in lexical_documents},
-                               documents=lexical_documents),
-        sentences=SentencesSection(n_sentences, embedder.settings.passage_prompt, False),
-        corpus=CorpusSection(corpus_hash(seeds_dir), len(resources), n_passages,
-                             sum(r.private for r in resources)),
-        config=config_section(config),
-        libraries=_library_versions(),
-        encoder=encoder_section(embedder),
-    )
-
-
 @dataclass
 class _Vectors:
     """Passage and sentence vectors of a build, and which had to be encoded."""
@@ -244,26 +174,55 @@ def build_index(
     started = time.perf_counter()
     chunking, analyzer = chunking or ChunkSettings(), analyzer or Analyzer()
     config = config or default_config()
+    parsed, resources, passages, texts = _read_corpus(seeds_dir, skip_invalid, keep, chunking,
+                                                      embedder)
+    previous = _previous(index_dir)
+    vec = _vectors(passages, texts, previous, embedder, batch_size, progress)
+    hashes = {r.id: content_hash(r) for r in resources}
+    bm25, ranking = _statistics(resources, passages, texts, analyzer, embedder, previous)
+    manifest = build_manifest(embedder, chunking, analyzer, resources, len(passages),
+                              len(vec.sentence_rows), flat_limit, seeds_dir,
+                              {v: int(index.scores["num_docs"]) for v, index in bm25.items()},
+                              config)
+    manifest = manifest.replace(**ranking.manifest,
+                                build_seconds=round(time.perf_counter() - started, 2))
+    version = _write(index_dir, manifest, config, resources, passages, hashes, vec, bm25,
+                     ranking)
+    old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
+    return _summary(version, resources, passages, vec, hashes, old, parsed, started)
+
+
+def _read_corpus(seeds_dir: Path, skip_invalid: bool, keep: Callable[[Resource], bool] | None,
+                 chunking: ChunkSettings, embedder: Embedder
+                 ) -> tuple[ParseResult, list[Resource], list[Passage], list[str]]:
+    """The parsed seeds, the resources kept, their passages and each one's embedded text."""
     parsed = parse_seeds(seeds_dir, skip_invalid=skip_invalid)
     resources = [r for r in parsed.resources if keep is None or keep(r)]
     by_id = {r.id: r for r in resources}
     passages = chunk_resources(resources, chunking)
     texts = [embedding_text(p, by_id[p.resource_id], embedder.settings.header_format)
              for p in passages]
-    previous = _previous(index_dir)
-    vec = _vectors(passages, texts, previous, embedder, batch_size, progress)
-    hashes = {r.id: content_hash(r) for r in resources}
-    # Corpus statistics are built per visibility: see indexer.visibility for the rule.
-    bm25 = build_bm25_per_visibility(texts, [by_id[p.resource_id].private for p in passages],
-                                     analyzer)
-    manifest = _manifest(embedder, chunking, analyzer, resources, len(passages),
-                         len(vec.sentence_rows), flat_limit, seeds_dir,
-                         {v: int(index.scores["num_docs"]) for v, index in bm25.items()}, config)
+    return parsed, resources, passages, texts
+
+
+def _statistics(resources: list[Resource], passages: list[Passage], texts: list[str],
+                analyzer: Analyzer, embedder: Embedder, previous: IndexData | None
+                ) -> tuple[dict[str, Any], RankingFiles]:
+    """The BM25 index of each visibility and the ranking files (n-grams, resource vectors).
+    Corpus statistics are built per visibility: see indexer.visibility for the rule."""
+    private = {r.id: r.private for r in resources}
+    bm25 = build_bm25_per_visibility(texts, [private[p.resource_id] for p in passages], analyzer)
     ranking = build_ranking_files(resources, passages, texts, analyzer, embedder,
                                   previous.path if previous else None)
-    manifest = manifest.replace(**ranking.manifest,
-                                build_seconds=round(time.perf_counter() - started, 2))
-    version = write_version(
+    return bm25, ranking
+
+
+def _write(index_dir: Path, manifest: Manifest, config: SearchConfig,
+           resources: list[Resource], passages: list[Passage], hashes: dict[str, str],
+           vec: _Vectors, bm25: dict[str, Any], ranking: RankingFiles) -> Path:
+    """The version's rows (with their content and embedding hashes), vectors, BM25 indexes
+    and ranking files, written and made current."""
+    return write_version(
         index_dir, manifest, config,
         [{**r.metadata(), "content_hash": hashes[r.id]} for r in resources],
         [{**p.to_dict(), "embedding_sha": sha}
@@ -272,8 +231,6 @@ def build_index(
         write_extra=lambda tmp: (save_bm25_per_visibility(bm25, tmp), ranking.write(tmp)),
         sentences=vec.sentence_rows, sentence_vectors=vec.sentences,
     )
-    old = {r["id"]: r.get("content_hash") for r in previous.resources} if previous else {}
-    return _summary(version, resources, passages, vec, hashes, old, parsed, started)
 
 
 def _summary(version: Path, resources: list[Resource], passages: list[Passage], vec: _Vectors,

@@ -75,6 +75,28 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def _write_vectors(tmp: Path, manifest: Manifest, passages: list[dict[str, Any]],
+                   vectors: np.ndarray) -> None:
+    """The FAISS index (of the manifest's type, carrying the passage ids) and the vectors."""
+    import faiss
+
+    ids = np.array([int(p["id"]) for p in passages], dtype=np.int64)
+    faiss.write_index(build_faiss(vectors, ids, manifest.faiss.type), str(tmp / FAISS_FILE))
+    np.save(tmp / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float32))
+
+
+def _write_rows(tmp: Path, resources: list[dict[str, Any]], passages: list[dict[str, Any]],
+                sentences: list[dict[str, Any]] | None,
+                sentence_vectors: np.ndarray | None) -> None:
+    """Passages and resources; the sentences and their vectors when both are given."""
+    _write_jsonl(tmp / PASSAGES_FILE, passages)
+    _write_jsonl(tmp / RESOURCES_FILE, resources)
+    if sentences is not None and sentence_vectors is not None:
+        _write_jsonl(tmp / SENTENCES_FILE, sentences)
+        np.save(tmp / SENTENCE_VECTORS_FILE,
+                np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+
+
 def write_version(
     index_dir: Path,
     manifest: Manifest,
@@ -91,8 +113,6 @@ def write_version(
     `write_extra(tmp_dir)` adds files that belong to the version (the BM25 index); `config`
     is written as the version's configuration file, which the manifest must name.
     """
-    import faiss
-
     text = config_text(config)
     if (manifest.config.file, manifest.config.sha256) != (CONFIG_FILE, checksum(text)):
         raise ValueError("the manifest does not name this configuration (use config_section)")
@@ -100,16 +120,8 @@ def write_version(
     versions = index_dir / "versions"
     tmp, stamp = new_temp_version(versions)
     try:
-        ids = np.array([int(p["id"]) for p in passages], dtype=np.int64)
-        index = build_faiss(vectors, ids, manifest.faiss.type)
-        faiss.write_index(index, str(tmp / FAISS_FILE))
-        np.save(tmp / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float32))
-        _write_jsonl(tmp / PASSAGES_FILE, passages)
-        _write_jsonl(tmp / RESOURCES_FILE, resources)
-        if sentences is not None and sentence_vectors is not None:
-            _write_jsonl(tmp / SENTENCES_FILE, sentences)
-            np.save(tmp / SENTENCE_VECTORS_FILE,
-                    np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+        _write_vectors(tmp, manifest, passages, vectors)
+        _write_rows(tmp, resources, passages, sentences, sentence_vectors)
         if write_extra is not None:
             write_extra(tmp)
         (tmp / CONFIG_FILE).write_text(text, encoding="utf-8")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(frozen=True)
 class PassageHit:
     index: int
     score: float
@@ -14,13 +15,13 @@ class PassageHit:
     lexical: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResourceHit:
     resource: dict[str, Any]
     score: float
     dense: float
     lexical: float
-    passages: list[PassageHit] = field(default_factory=list)
+    passages: tuple[PassageHit, ...] = ()
     # The hybrid ranking's other signals (search_service.ranking): ngram, lexicon, name,
     # resource, hierarchy; empty for the single-signal modes.
-    signals: dict[str, float] = field(default_factory=dict)
+    signals: Mapping[str, float] = field(default_factory=dict)

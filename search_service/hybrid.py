@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from search_service.retrieval import Searcher
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ranking:
     """Per-passage fused scores, per-resource scores, and each signal for the response."""
 
@@ -132,5 +132,5 @@ def group_ranked(searcher: Searcher, ranking: Ranking, dense: np.ndarray,
             signals[name] = float(pick)
         hits.append(ResourceHit(searcher.resources[rid], ranking.resource_scores[rid],
                                 max(p.dense for p in passages),
-                                max(p.lexical for p in passages), passages, signals))
+                                max(p.lexical for p in passages), tuple(passages), signals))
     return hits

@@ -1,4 +1,4 @@
-"""One search request from query text to the response body: retrieval, quoting, confidence."""
+"""One search request from query text to its `SearchResult`: retrieval, quoting, confidence."""
 
 from __future__ import annotations
 
@@ -11,28 +11,19 @@ from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.answer import Candidate, compose_answer, highlight, score_sentences
 from search_service.caches import detect_language as cached_language
-from search_service.retrieval import Filters, ResourceHit, Searcher
-from search_service.schemas import (
-    AnswerOut,
-    PassageOut,
-    ResourceOut,
-    ResultOut,
+from search_service.results import (
+    Answer,
+    ResourceInfo,
+    ResultItem,
+    ResultPassage,
     Scores,
-    SearchResponse,
-    SourceOut,
+    SearchResult,
+    source_of,
 )
+from search_service.retrieval import Filters, ResourceHit, Searcher
 
 
-def resource_out(r: dict) -> ResourceOut:
-    return ResourceOut(
-        id=r["id"], title=r["title"], kind=r["kind"], date=r["date"],
-        keywords=r.get("keywords", []), private=r["private"], source=SourceOut(**r["source"]),
-        level=r.get("level"), parent=r.get("parent"), fiche_number=r.get("fiche_number"),
-        same_as=r.get("same_as", []), url=r.get("url"),
-    )
-
-
-@dataclass
+@dataclass(frozen=True)
 class Quoting:
     """What sentence scoring decided: highlighted spans, the answer, the confidence signal."""
 
@@ -69,7 +60,7 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
 
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
                filters: Filters | None = None, mode: str = "hybrid",
-               config: AnswerConfig | None = None) -> SearchResponse:
+               config: AnswerConfig | None = None) -> SearchResult:
     started = time.perf_counter()
     config = config or searcher.answer_config
     tokens = searcher.query_tokens(query)
@@ -89,35 +80,35 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
             answer = _answer(searcher, quoting, texts)
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
-    return SearchResponse(query=query, language=cached_language(query), confident=confident,
-                          confidence=round(confidence, 4), took_ms=round(took, 1),
-                          answer=answer, results=results)
+    return SearchResult(query=query, language=cached_language(query), confident=confident,
+                        confidence=round(confidence, 4), took_ms=round(took, 1),
+                        answer=answer, results=tuple(results))
 
 
-def _answer(searcher: Searcher, quoting: Quoting, texts: dict[int, str]) -> AnswerOut | None:
+def _answer(searcher: Searcher, quoting: Quoting, texts: dict[int, str]) -> Answer | None:
     assert quoting.answer is not None
     composed = compose_answer([quoting.answer], texts)
     if composed is None:
         return None
     text, cand = composed
     passage = searcher.data.passages[cand.passage_index]
-    return AnswerOut(text=text, resource_id=passage["resource_id"], passage_id=passage["id"],
-                     score=round(cand.score, 4), source=SourceOut(**passage["source"]))
+    return Answer(text=text, resource_id=passage["resource_id"], passage_id=passage["id"],
+                  score=round(cand.score, 4), source=source_of(passage["source"]))
 
 
 def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],
-            spans: dict[int, tuple[int, int]]) -> ResultOut:
+            spans: dict[int, tuple[int, int]]) -> ResultItem:
     passages = []
     for p in hit.passages:
         row = searcher.data.passages[p.index]
-        passages.append(PassageOut(
+        passages.append(ResultPassage(
             id=row["id"], text=row["text"],
             highlight=highlight(texts[p.index], terms, searcher.analyzer, spans.get(p.index),
                                 searcher.passage_words(p.index)),
             section=row.get("section"), score=round(p.score, 4),
-            source=SourceOut(**row["source"]),
+            source=source_of(row["source"]),
         ))
-    return ResultOut(resource=resource_out(hit.resource), score=round(hit.score, 4),
-                     scores=Scores(dense=round(hit.dense, 4), lexical=round(hit.lexical, 4),
-                                   **{k: round(v, 4) for k, v in hit.signals.items()}),
-                     passages=passages)
+    return ResultItem(resource=ResourceInfo.of(hit.resource), score=round(hit.score, 4),
+                      scores=Scores(dense=round(hit.dense, 4), lexical=round(hit.lexical, 4),
+                                    **{k: round(v, 4) for k, v in hit.signals.items()}),
+                      passages=tuple(passages))

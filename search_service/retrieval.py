@@ -67,25 +67,13 @@ class Searcher:
         self.resources = {r["id"]: r for r in data.resources}
         rids = [p["resource_id"] for p in data.passages]
         self._passage_resource = rids
-        private = [bool(self.resources[r]["private"]) for r in rids]
-        self._private = np.array(private, dtype=bool)
-        self._kind = np.array([self.resources[r]["kind"] for r in rids])
-        years = [(self.resources[r]["date"] or "")[:4] for r in rids]
-        self._year = np.array([int(y) if y.isdigit() else -1 for y in years])
-        self._id_to_index = {int(p["id"]): i for i, p in enumerate(data.passages)}
-        self._ids = np.array([int(p["id"]) for p in data.passages], dtype=np.int64)
+        private = self._filter_arrays(rids)
         self._selectors: dict[bytes, tuple[int, Any]] = {}
         self.out_of_scope = np.zeros((0, embedder.dimension), dtype=np.float32)
         self._sentences_of: list[list[int]] = [[] for _ in data.passages]
         for row_index, row in enumerate(data.sentences):
             self._sentences_of[row["passage"]].append(row_index)
-        self._lexical_positions = {who: np.array(visible_positions(private, who), dtype=np.int64)
-                                   for who in VISIBILITIES}
-        self.stemmed_field = LexicalField(self.bm25, self._lexical_positions, self.size)
-        self.ngram_settings = ngram[0] if ngram else None
-        self.ngram_field = (LexicalField(ngram[1], self._lexical_positions, self.size)
-                            if ngram else None)
-        self.resource_signals = ResourceSignals(data.resources, resource_vectors, rids)
+        self._ranking_signals(private, rids, ngram, resource_vectors)
         self.lexicon = lexicon
         self._names = {who: NameTable.build((r for r in data.resources
                                              if visible(r["private"], who)), self.analyzer)
@@ -106,6 +94,31 @@ class Searcher:
             self.passage_terms(index)
         for row in range(len(self.data.sentences)):
             self.sentence_terms(row)
+
+    def _filter_arrays(self, rids: list[str]) -> list[bool]:
+        """Per passage, what filters read: private, kind, year (-1 undated), and the FAISS id
+        ↔ position maps. Returns the private flags."""
+        private = [bool(self.resources[r]["private"]) for r in rids]
+        self._private = np.array(private, dtype=bool)
+        self._kind = np.array([self.resources[r]["kind"] for r in rids])
+        years = [(self.resources[r]["date"] or "")[:4] for r in rids]
+        self._year = np.array([int(y) if y.isdigit() else -1 for y in years])
+        self._id_to_index = {int(p["id"]): i for i, p in enumerate(self.data.passages)}
+        self._ids = np.array([int(p["id"]) for p in self.data.passages], dtype=np.int64)
+        return private
+
+    def _ranking_signals(self, private: list[bool], rids: list[str],
+                         ngram: tuple[NgramSettings, Mapping[str, Any]] | None,
+                         resource_vectors: np.ndarray | None) -> None:
+        """The lexical fields (stemmed, n-gram) with each visibility's passage positions,
+        and the resource vectors' signal."""
+        self._lexical_positions = {who: np.array(visible_positions(private, who), dtype=np.int64)
+                                   for who in VISIBILITIES}
+        self.stemmed_field = LexicalField(self.bm25, self._lexical_positions, self.size)
+        self.ngram_settings = ngram[0] if ngram else None
+        self.ngram_field = (LexicalField(ngram[1], self._lexical_positions, self.size)
+                            if ngram else None)
+        self.resource_signals = ResourceSignals(self.data.resources, resource_vectors, rids)
 
     def set_out_of_scope(self, questions: Sequence[str]) -> None:
         """Reference questions the corpus does not answer; see `out_of_scope_similarity`."""
@@ -263,20 +276,19 @@ class Searcher:
 
     def group(self, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray,
               k: int) -> list[ResourceHit]:
-        hits: dict[str, ResourceHit] = {}
+        best: dict[str, list[PassageHit]] = {}
         for i in np.argsort(-fused, kind="stable"):
             if not np.isfinite(fused[i]):
                 break
             rid = self._passage_resource[i]
-            hit = PassageHit(int(i), float(fused[i]), float(dense[i]), float(lexical[i]))
-            group = hits.get(rid)
-            if group is None:
-                if len(hits) >= k:
+            shown = best.get(rid)
+            if shown is None:
+                if len(best) >= k:
                     continue
-                hits[rid] = ResourceHit(self.resources[rid], hit.score, hit.dense, hit.lexical,
-                                        [hit])
-            elif len(group.passages) < self.config.passages_per_resource:
-                group.passages.append(hit)
-                group.dense = max(group.dense, hit.dense)
-                group.lexical = max(group.lexical, hit.lexical)
-        return list(hits.values())
+                shown = best[rid] = []
+            elif len(shown) >= self.config.passages_per_resource:
+                continue
+            shown.append(PassageHit(int(i), float(fused[i]), float(dense[i]), float(lexical[i])))
+        return [ResourceHit(self.resources[rid], shown[0].score, max(h.dense for h in shown),
+                            max(h.lexical for h in shown), tuple(shown))
+                for rid, shown in best.items()]

@@ -15,7 +15,9 @@ from indexer.settings import Settings
 from search_service.analytics_api import log_search
 from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
 from search_service.errors import ApiError, error_response
-from search_service.pipeline import resource_out, run_search
+from search_service.pipeline import run_search
+from search_service.responses import resource_out, search_response
+from search_service.results import ResourceInfo
 from search_service.retrieval import Filters, Searcher
 from search_service.schemas import (
     ErrorOut,
@@ -115,8 +117,9 @@ def search(
                        "year_from must not be after year_to.")
     filters = Filters(kinds=tuple(kind or ()), year_from=year_from, year_to=year_to,
                       member=member)
-    response = run_search(searcher, query, k=k, filters=filters, mode=mode,
-                          config=answer_config(searcher, request.app.state.settings))
+    response = search_response(run_search(
+        searcher, query, k=k, filters=filters, mode=mode,
+        config=answer_config(searcher, request.app.state.settings)))
     log_search(request, response, filters=filters, mode=mode, k=k, typing=typing)
     # Already a valid SearchResponse: serialised once, not validated again by FastAPI.
     return JSONResponse(response.model_dump(mode="json", by_alias=True))
@@ -137,7 +140,7 @@ def resource(resource_id: str, searcher: SearcherDep, member: MemberDep) -> Reso
     found = searcher.resources.get(resource_id)
     if found is None or (found["private"] and not member):
         raise ApiError(404, "Ressource introuvable.", "Resource not found.")
-    return resource_out(found)
+    return resource_out(ResourceInfo.of(found))
 
 
 @router.post("/admin/reload", response_model=ReloadOut, include_in_schema=False,

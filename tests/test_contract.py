@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,7 @@ def test_seed_index_gives_the_recorded_run(searcher):
 
     qs = load_question_set(default_eval_dir())
     questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
-    got = record(questions, lambda text: run_search(searcher, text).model_dump())
+    got = record(questions, lambda text: asdict(run_search(searcher, text)))
     problems = compare_runs(read_fixture(DEFAULT_FIXTURE), got,
                             searcher.answer_config.confidence_threshold)
     assert problems == [], "\n".join(problems[:20])

@@ -25,5 +25,16 @@ def test_the_search_core_imports_no_web_framework():
     assert _loaded("search_service", web) == []
 
 
+def test_the_search_pipeline_imports_neither_the_web_nor_its_response_models():
+    """The core returns dataclasses (`search_service.results`); mapping them to the HTTP
+    contract's pydantic models is the web layer's job (`search_service.responses`)."""
+    web = ("fastapi", "starlette", "pydantic", "pydantic_settings", "limits", "uvicorn",
+           "search_service.schemas", "search_service.responses", "search_service.routes",
+           "search_service.app")
+    for core in ("search_service.pipeline", "search_service.results", "search_service.answer",
+                 "search_service.fusion", "search_service.hybrid"):
+        assert _loaded(core, web) == [], core
+
+
 def test_the_model_module_imports_neither_torch_nor_sentence_transformers():
     assert _loaded("indexer.model", ("torch", "sentence_transformers", "transformers")) == []

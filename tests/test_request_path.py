@@ -4,6 +4,7 @@ load, the lexicon looked up instead of scanned give what the plain computation g
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,8 @@ def test_searches_answer_the_same_with_the_analysis_done_at_load(
     lazy._passage_terms.clear()
     lazy._sentence_terms.clear()
     for text in questions[:12]:
-        expected = run_search(lazy, text).model_dump(exclude={"took_ms"})
-        assert run_search(warmed, text).model_dump(exclude={"took_ms"}) == expected
+        expected = replace(run_search(lazy, text), took_ms=0.0)
+        assert replace(run_search(warmed, text), took_ms=0.0) == expected
     assert len(warmed._words) == warmed.size  # all of it analysed before any request
     assert len(warmed._sentence_terms) == len(warmed.data.sentences)
 

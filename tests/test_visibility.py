@@ -16,6 +16,7 @@ import json
 import shutil
 import urllib.parse
 import urllib.request
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +86,7 @@ def statistics(searcher: Searcher, query: str) -> dict[str, dict[str, float]]:
 
 
 def response(searcher: Searcher, query: str, mode: str) -> dict:
-    body = run_search(searcher, query, k=50, mode=mode).model_dump()
+    body = asdict(run_search(searcher, query, k=50, mode=mode))
     body.pop("took_ms")
     return body
 
@@ -95,7 +96,7 @@ def numbers(value, path: str = "") -> dict[str, float]:
     if isinstance(value, dict):
         return {k: v for key, item in value.items() for k, v in numbers(item, f"{path}.{key}")
                 .items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return {k: v for i, item in enumerate(value) for k, v in numbers(item, f"{path}[{i}]")
                 .items()}
     if isinstance(value, float):
