@@ -9,6 +9,7 @@ import numpy as np
 
 from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
+from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, compose_answer, highlight, score_sentences
 from search_service.caches import detect_language as cached_language
 from search_service.retrieval import Filters, ResourceHit, Searcher
@@ -89,14 +90,17 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     terms = set(tokens)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
     spans: dict[int, tuple[int, int]] = {}
-    confident, answer, confidence = bool(hits), None, 1.0 if hits else -1.0
+    confident, answer, confidence = bool(hits), None, 1.0 if hits else NO_ANSWER
+    quoting = None
     if qvec is not None and hits:
         quoting = quote(searcher, query, hits, texts, qvec, terms, config)
         spans = quoting.spans
         confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
         confident = confidence >= config.confidence_threshold
-        if confident and quoting.answer is not None:
-            answer = _answer(searcher, quoting, texts)
+    if hits and abstain_reason(searcher, query, bool(filters and filters.member)):
+        confident, confidence = False, NO_ANSWER
+    if confident and quoting is not None and quoting.answer is not None:
+        answer = _answer(searcher, quoting, texts)
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
     return SearchResponse(query=query, language=cached_language(query), confident=confident,

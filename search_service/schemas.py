@@ -70,7 +70,9 @@ class SearchResponse(BaseModel):
     language: str | None
     confident: bool
     confidence: float = Field(description="best answer sentence's cosine minus the closest "
-                              "out-of-scope reference question's; compared with the threshold")
+                              "out-of-scope reference question's; compared with the threshold. "
+                              "-1 when the corpus the caller sees cannot answer: no result, no "
+                              "word of the question in it, or a name it never mentions")
     took_ms: float
     answer: AnswerOut | None
     results: list[ResultOut]
