@@ -10,11 +10,12 @@ import numpy as np
 from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
-from search_service.answer import Candidate, compose_answer, highlight, score_sentences
+from search_service.answer import Candidate, highlight, score_sentences
 from search_service.caches import detect_language as cached_language
+from search_service.quote_window import first_quotable
+from search_service.quoted import answer_out
 from search_service.retrieval import Filters, ResourceHit, Searcher
 from search_service.schemas import (
-    AnswerOut,
     PassageOut,
     ResourceOut,
     ResultOut,
@@ -75,7 +76,7 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
             spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
     in_answer = [c for c in ranked if c.passage_index in answer_idx]
     best_cosine = max((c.cosine for c in in_answer), default=-1.0)
-    return Quoting(spans, in_answer[0] if in_answer else None, best_cosine)
+    return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
 
 
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
@@ -100,23 +101,12 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     if hits and abstain_reason(searcher, query, bool(filters and filters.member)):
         confident, confidence = False, NO_ANSWER
     if confident and quoting is not None and quoting.answer is not None:
-        answer = _answer(searcher, quoting, texts)
+        answer = answer_out(searcher, query, quoting.answer, terms)
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
     return SearchResponse(query=query, language=cached_language(query), confident=confident,
                           confidence=round(confidence, 4), took_ms=round(took, 1),
                           answer=answer, results=results)
-
-
-def _answer(searcher: Searcher, quoting: Quoting, texts: dict[int, str]) -> AnswerOut | None:
-    assert quoting.answer is not None
-    composed = compose_answer([quoting.answer], texts)
-    if composed is None:
-        return None
-    text, cand = composed
-    passage = searcher.data.passages[cand.passage_index]
-    return AnswerOut(text=text, resource_id=passage["resource_id"], passage_id=passage["id"],
-                     score=round(cand.score, 4), source=SourceOut(**passage["source"]))
 
 
 def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],

@@ -62,7 +62,12 @@ class AnswerOut(BaseModel):
     resource_id: str
     passage_id: str
     score: float
-    source: SourceOut | None = Field(None, description="where the passage quoted stands")
+    highlight: str | None = Field(None, description="the quote HTML-escaped, the part that "
+                                  "answers (a number, a date, a name, a place) in <mark>, else "
+                                  "the question's words")
+    source: SourceOut | None = Field(None, description="where the quoted sentence stands: its "
+                                     "lines when the passage's lines map one for one onto "
+                                     "the source's, else the passage's")
 
 
 class SearchResponse(BaseModel):
