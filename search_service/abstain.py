@@ -28,8 +28,8 @@ from indexer.visibility import visibility
 
 # A capitalised word (or acronym), hyphenated parts included: « Vitry-sur-Seine », « RER ».
 _NAME = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\wÀ-ÿ]*(?:[-’'][\wÀ-ÿ]+)*")
-# Where a sentence starts: its first word is capitalised by grammar, not because it is a name.
-_SENTENCE_START = re.compile(r"(^|[.!?¿¡:;«»\"“”()])\W*$")
+# Marks after which a word opens a sentence (capitalised by grammar, not as a name).
+_OPENERS = frozenset(".!?¿¡:;«»\"“”()")
 _PART = re.compile(r"\w+", re.UNICODE)
 MIN_PART = 2  # « S » of « Pôle S » says nothing
 # The confidence of a search the corpus cannot answer (no result, or a rule above): the
@@ -40,8 +40,18 @@ NO_ANSWER = -1.0
 def names(question: str) -> list[str]:
     """The question's capitalised words that do not open a sentence."""
     text = unicodedata.normalize("NFC", question)
-    return [m.group(0) for m in _NAME.finditer(text)
-            if not _SENTENCE_START.search(text[:m.start()])]
+    return [m.group(0) for m in _NAME.finditer(text) if not _opens(text, m.start())]
+
+
+def _opens(text: str, at: int) -> bool:
+    """Does the word at `at` open a sentence: nothing but blanks and marks before it back to
+    the start of the text or to an end mark? (Looks back to the previous word only.)"""
+    i = at - 1
+    while i >= 0 and not text[i].isalnum():
+        if text[i] in _OPENERS:
+            return True
+        i -= 1
+    return i < 0
 
 
 class Vocabulary:
