@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.lexical import Analyzer
-from indexer.sentences import Sentence, split_sentences
+from indexer.sentences import Sentence
 
-MAX_ANSWER_CHARS = 400
 _WORD = re.compile(r"\w+", re.UNICODE)
 def analyze_words(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str], ...]:
     """(start, end, analyzed term, or "" for a stop word) of every word of `text`."""
@@ -119,20 +118,3 @@ def score_sentences(
         for (i, s), c, t in zip(items, cosines, known, strict=True)
     ]
     return sorted(scored, key=lambda c: -c.score)
-
-
-def compose_answer(candidates: Sequence[Candidate], passage_texts: dict[int, str],
-                   max_chars: int = MAX_ANSWER_CHARS) -> tuple[str, Candidate] | None:
-    """The best sentence, plus the sentence that follows it when both fit in `max_chars`."""
-    if not candidates:
-        return None
-    best = candidates[0]
-    text = best.sentence.text
-    if len(text) > max_chars:
-        text = text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
-        return text, best
-    following = [s for s in split_sentences(passage_texts[best.passage_index])
-                 if s.start >= best.sentence.end]
-    if following and len(text) < 160 and len(text) + 1 + len(following[0].text) <= max_chars:
-        text = f"{text} {following[0].text}"
-    return text, best

@@ -9,10 +9,12 @@ import numpy as np
 
 from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
-from search_service.answer import Candidate, compose_answer, highlight, score_sentences
+from search_service.abstain import NO_ANSWER, abstain_reason
+from search_service.answer import Candidate, highlight, score_sentences
 from search_service.caches import detect_language as cached_language
+from search_service.quote_window import first_quotable
+from search_service.quoted import answer_out
 from search_service.results import (
-    Answer,
     ResourceInfo,
     ResultItem,
     ResultPassage,
@@ -55,7 +57,7 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
             spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
     in_answer = [c for c in ranked if c.passage_index in answer_idx]
     best_cosine = max((c.cosine for c in in_answer), default=-1.0)
-    return Quoting(spans, in_answer[0] if in_answer else None, best_cosine)
+    return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
 
 
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
@@ -70,30 +72,22 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     terms = set(tokens)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
     spans: dict[int, tuple[int, int]] = {}
-    confident, answer, confidence = bool(hits), None, 1.0 if hits else -1.0
+    confident, answer, confidence = bool(hits), None, 1.0 if hits else NO_ANSWER
+    quoting = None
     if qvec is not None and hits:
         quoting = quote(searcher, query, hits, texts, qvec, terms, config)
         spans = quoting.spans
         confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
         confident = confidence >= config.confidence_threshold
-        if confident and quoting.answer is not None:
-            answer = _answer(searcher, quoting, texts)
+    if hits and abstain_reason(searcher, query, bool(filters and filters.member)):
+        confident, confidence = False, NO_ANSWER
+    if confident and quoting is not None and quoting.answer is not None:
+        answer = answer_out(searcher, query, quoting.answer, terms)
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
     return SearchResult(query=query, language=cached_language(query), confident=confident,
                         confidence=round(confidence, 4), took_ms=round(took, 1),
                         answer=answer, results=tuple(results))
-
-
-def _answer(searcher: Searcher, quoting: Quoting, texts: dict[int, str]) -> Answer | None:
-    assert quoting.answer is not None
-    composed = compose_answer([quoting.answer], texts)
-    if composed is None:
-        return None
-    text, cand = composed
-    passage = searcher.data.passages[cand.passage_index]
-    return Answer(text=text, resource_id=passage["resource_id"], passage_id=passage["id"],
-                  score=round(cand.score, 4), source=source_of(passage["source"]))
 
 
 def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],

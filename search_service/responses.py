@@ -49,7 +49,7 @@ def result_out(item: ResultItem) -> schemas.ResultOut:
 def answer_out(answer: Answer) -> schemas.AnswerOut:
     return schemas.AnswerOut(text=answer.text, resource_id=answer.resource_id,
                              passage_id=answer.passage_id, score=answer.score,
-                             source=source_out(answer.source))
+                             highlight=answer.highlight, source=source_out(answer.source))
 
 
 def search_response(result: SearchResult) -> schemas.SearchResponse:

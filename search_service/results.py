@@ -92,7 +92,8 @@ class Answer:
     resource_id: str
     passage_id: str
     score: float
-    source: Source
+    highlight: str  # the quote HTML-escaped, the part that answers in <mark>
+    source: Source  # the quoted sentence's lines where the passage maps them, else its own
 
 
 @dataclass(frozen=True)

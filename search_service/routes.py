@@ -16,6 +16,7 @@ from search_service.analytics_api import log_search
 from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
 from search_service.errors import ApiError, error_response
 from search_service.pipeline import run_search
+from search_service.query_text import has_content
 from search_service.responses import resource_out, search_response
 from search_service.results import ResourceInfo
 from search_service.retrieval import Filters, Searcher
@@ -79,11 +80,18 @@ def readyz(searcher: SearcherDep) -> ReadyOut:
 
 
 def clean_query(q: str) -> str:
-    """Control characters dropped, blanks trimmed; then 1 to 500 characters or a 422."""
+    """Control characters dropped, blanks trimmed; then 1 to 500 characters holding a letter,
+    a digit or a symbol, or a 422."""
     query = " ".join(_CONTROL.sub(" ", q).split())
     if not query or len(query) > MAX_QUERY_CHARS:
         raise ApiError(422, "La question doit faire entre 1 et 500 caractères.",
                        "The query must be 1 to 500 characters long.")
+    if not has_content(query):
+        raise ApiError(422, "La question ne contient aucune lettre, aucun chiffre ni aucun "
+                       "symbole (seulement des caractères invisibles, de contrôle ou de la "
+                       "ponctuation).",
+                       "The query holds no letter, digit or symbol (only invisible or control "
+                       "characters, or punctuation).")
     return query
 
 

@@ -62,7 +62,12 @@ class AnswerOut(BaseModel):
     resource_id: str
     passage_id: str
     score: float
-    source: SourceOut | None = Field(None, description="where the passage quoted stands")
+    highlight: str | None = Field(None, description="the quote HTML-escaped, the part that "
+                                  "answers (a number, a date, a name, a place) in <mark>, else "
+                                  "the question's words")
+    source: SourceOut | None = Field(None, description="where the quoted sentence stands: its "
+                                     "lines when the passage's lines map one for one onto "
+                                     "the source's, else the passage's")
 
 
 class SearchResponse(BaseModel):
@@ -70,7 +75,9 @@ class SearchResponse(BaseModel):
     language: str | None
     confident: bool
     confidence: float = Field(description="best answer sentence's cosine minus the closest "
-                              "out-of-scope reference question's; compared with the threshold")
+                              "out-of-scope reference question's; compared with the threshold. "
+                              "-1 when the corpus the caller sees cannot answer: no result, no "
+                              "word of the question in it, or a name it never mentions")
     took_ms: float
     answer: AnswerOut | None
     results: list[ResultOut]

@@ -4,7 +4,8 @@ import pytest
 
 from indexer.lexical import Analyzer
 from indexer.sentences import split_sentences
-from search_service.answer import Candidate, answer_type_bonus, compose_answer, highlight
+from search_service.answer import answer_type_bonus, highlight
+from search_service.quote_window import compose
 
 pytestmark = pytest.mark.fast
 
@@ -29,9 +30,9 @@ def test_answer_type_bonus():
 def test_answer_adds_the_next_sentence_within_400_chars():
     text = "Le garage est basé à Lons. Il loue des voitures aux demandeurs d'emploi. " + "x" * 500
     first = split_sentences(text)[0]
-    answer, cand = compose_answer([Candidate(0, first, 1.0, 0.9)], {0: text})
-    assert answer == "Le garage est basé à Lons. Il loue des voitures aux demandeurs d'emploi."
+    assert compose("garage", text, first, []).text == (
+        "Le garage est basé à Lons. Il loue des voitures aux demandeurs d'emploi.")
     long = "Mot " * 200 + "fin."
     sentence = split_sentences(long)[0]
-    answer, _ = compose_answer([Candidate(0, sentence, 1.0, 0.9)], {0: long})
-    assert len(answer) <= 400 and answer.endswith("…")
+    answer = compose("mot", long, sentence, []).text
+    assert len(answer) <= 400 and answer.endswith(" …")

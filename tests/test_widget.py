@@ -7,7 +7,9 @@ HTML, a page on another site (allowed by CORS or not), English pages, and axe's 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 import urllib.parse
 import urllib.request
@@ -182,12 +184,14 @@ def test_question_shows_the_answer_then_results_grouped_by_kind(live_server: str
     expect(status(page)).to_have_text(f"Une réponse et 8 résultats pour {fr_quote(QUESTION)}.")
 
     answer = expected["answer"]
-    source = next(p["source"] for r in expected["results"] for p in r["passages"]
-                  if p["id"] == answer["passage_id"])
+    source = answer["source"]  # the quoted sentence's lines
     title = next(r["resource"]["title"] for r in expected["results"]
                  if r["resource"]["id"] == answer["resource_id"])
     shown = widget(page).locator(".answer")
     expect(shown.locator("blockquote")).to_have_text(fr_quote(answer["text"]))
+    marked = re.findall(r"<mark>(.*?)</mark>", answer["highlight"])
+    assert marked, answer["highlight"]
+    expect(shown.locator("blockquote mark")).to_have_text([html.unescape(m) for m in marked])
     expect(shown.get_by_role("link")).to_have_text(title)
     expect(shown).to_contain_text(
         f"{source['file']}, lignes {source['start_line']} à {source['end_line']}")

@@ -353,7 +353,9 @@ border:2px solid var(--l);border-top-color:var(--a);border-radius:50%;animation:
       const url = webUrl(res?.url);
       return el("section", { class: "answer", "aria-labelledby": "ans" },
         el(`h${h}`, { id: "ans" }, t.answer),
-        el("blockquote", null, el("p", null, t.quote[0] + answer.text + t.quote[1])),
+        el("blockquote", null, el("p", null, t.quote[0],
+          segments(answer.highlight ?? answer.text).map(([s, m]) => (m ? el("mark", null, s) : s)),
+          t.quote[1])),
         res ? el("p", { class: "src" }, `${t.source} `,
           el("a", { href: this.href(res.id) }, res.title),
           src ? ` — ${where(src, t)}` : "", url ? [" — ", link(url)] : null) : null,
