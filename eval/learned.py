@@ -29,24 +29,33 @@ def features(searcher: Any, query: str, vector: np.ndarray, hits: list[Any]) -> 
     """One row per hit: its score, rank, cosine, BM25 (over the question's best), the other
     signals, its best sentence cosine, and the question's lexical coverage."""
     from search_service.hybrid import rank_hybrid
-    from search_service.ranking import best_per_group
     from search_service.retrieval import Filters
 
     mask = searcher.allowed(Filters())
     tokens = searcher.query_tokens(query)
     ranking = rank_hybrid(searcher, query, tokens, vector, searcher.dense_scores(vector, mask),
                           searcher.lexical_scores(tokens, mask, False), mask, False)
-    rs = searcher.resource_signals
-    sentence = best_per_group(searcher.sentence_signal.max_sim(vector, mask),
-                              rs.passage_position, len(rs.ids))
-    position = {rid: i for i, rid in enumerate(rs.ids)}
+    sentence = best_sentence(searcher, vector)
     top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
     rows = []
     for rank, hit in enumerate(hits):
         extra = [hit.signals.get(name, 0.0) for name in SIGNALS]
         rows.append([hit.score, np.log1p(rank), hit.dense, hit.lexical / top_lexical, *extra,
-                     max(sentence[position[hit.resource["id"]]], -1.0), ranking.coverage])
+                     sentence.get(hit.resource["id"], -1.0), ranking.coverage])
     return np.array(rows, dtype=np.float64)
+
+
+def best_sentence(searcher: Any, vector: np.ndarray) -> dict[str, float]:
+    """Each public resource's best sentence cosine to the question (the build's vectors)."""
+    if searcher.data.sentence_vectors is None:
+        return {}
+    cosines = searcher.data.sentence_vectors.astype(np.float64) @ vector.astype(np.float64)
+    best: dict[str, float] = {}
+    for row, sentence in enumerate(searcher.data.sentences):
+        rid = searcher.passage_resource(int(sentence["passage"]))
+        if not searcher.resources[rid]["private"]:
+            best[rid] = max(best.get(rid, -1.0), float(cosines[row]))
+    return best
 
 
 def collect(searcher: Any, qs: Any) -> dict[str, tuple[list[str], np.ndarray]]:

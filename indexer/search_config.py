@@ -39,14 +39,9 @@ class RankingConfig:
     lexicon_weight: float
     lexicon_full: float
     lexicon_off: float
-    sentence_mix: float
-    sentence_bonus: float
-    rocchio: float
     rm3_weight: float
-    prf_depth: int
+    rm3_depth: int
     rm3_terms: int
-    same_as: float
-    hierarchy_down: float
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -14,19 +14,15 @@ import numpy as np
 from indexer.visibility import visibility
 from search_service.fusion import minmax
 from search_service.hits import PassageHit, ResourceHit
-from search_service.prf import expansion_scores, rm3_terms, rocchio_vector, top_passages
+from search_service.prf import expansion_scores, rm3_terms, top_passages
 from search_service.ranking import (
-    best_per_group,
     blend_lexical,
     coverage,
     dense_weight,
     fuse_scaled,
     hierarchy_lift,
     lexicon_gate,
-    lift_children,
     mix_resource,
-    mix_sentence,
-    share_with_twins,
 )
 
 if TYPE_CHECKING:
@@ -53,11 +49,14 @@ def expansion_tokens(searcher: Searcher, query: str, tokens: list[str]) -> list[
     return [t for t in dict.fromkeys(found) if t not in typed]
 
 
+Lexical = tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]]
+
+
 def lexical_signals(searcher: Searcher, query: str, tokens: list[str], stemmed: np.ndarray,
-                    mask: np.ndarray, who: str, rm3: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]]:
+                    mask: np.ndarray, who: str, rm3: np.ndarray | None = None) -> Lexical:
     """The blended lexical score, the passages it matched, the coverage and the signals;
-    `rm3`, the feedback terms' BM25, joins the stemmed field with weight `rm3_weight`."""
+    `rm3`, the feedback terms' BM25 (`search_service.prf`), joins the stemmed field with
+    weight `rm3_weight`."""
     cfg = searcher.config.ranking
     cover = coverage(float(stemmed[mask].max(initial=0.0)),
                      searcher.stemmed_field.idf_sum(tokens, who))
@@ -80,94 +79,58 @@ def lexical_signals(searcher: Searcher, query: str, tokens: list[str], stemmed: 
     return lexical, lexical_mask, cover, signals
 
 
-def dense_signals(searcher: Searcher, query_vector: np.ndarray | None, dense: np.ndarray,
-                  mask: np.ndarray, signals: dict[str, np.ndarray]) -> np.ndarray:
-    """The passage cosine mixed with its resource's and its best sentence's; the sentence
-    max-sim joins `signals` when it is on."""
+def rank_hybrid(searcher: Searcher, query: str, tokens: list[str],
+                query_vector: np.ndarray | None, dense: np.ndarray, stemmed: np.ndarray,
+                mask: np.ndarray, member: bool) -> Ranking:
+    """Every signal fused per passage; with RM3 on, a second pass with the feedback terms
+    of the first pass's best passages; then per resource."""
+    cfg, who = searcher.config.ranking, visibility(member)
+    lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who)
+    fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical, mask,
+                                  member)
+    if cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0:
+        rm3 = feedback_terms(searcher, tokens, fused, mask, who)
+        lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who, rm3)
+        fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical,
+                                      mask, member)
+    return resource_level(searcher, fused, signals, lexical[2])
+
+
+def feedback_terms(searcher: Searcher, tokens: list[str], fused: np.ndarray, mask: np.ndarray,
+                   who: str) -> np.ndarray:
+    """Per passage: the BM25 of the RM3 terms of the first pass's best passages, weighted,
+    with the index of the caller's visibility."""
     cfg = searcher.config.ranking
+    matrix = searcher.term_matrices[who]
+    top = top_passages(np.where(mask, fused, -np.inf), cfg.rm3_depth)
+    terms, weights = rm3_terms(matrix, top, np.maximum(fused[top], 0.0),
+                               matrix.term_ids(tokens), cfg.rm3_terms)
+    return expansion_scores(matrix, terms, weights, mask)
+
+
+def fuse_signals(searcher: Searcher, query: str, tokens: list[str],
+                 query_vector: np.ndarray | None, dense: np.ndarray, lexical: Lexical,
+                 mask: np.ndarray, member: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per passage: the fused score of every signal (-inf: not retrieved), and the signals."""
+    cfg = searcher.config.ranking
+    scores, lexical_mask, cover, signals = lexical[0], lexical[1], lexical[2], dict(lexical[3])
     cosines = searcher.resource_signals.cosines(query_vector)
     mixed = dense
     if cosines is not None and cfg.resource_mix > 0:
         mixed = mix_resource(dense, searcher.resource_signals.per_passage(cosines),
                              cfg.resource_mix)
-    if cfg.sentence_mix > 0 or cfg.sentence_bonus > 0:
-        signals["sentence"] = searcher.sentence_signal.max_sim(query_vector, mask)
-        if cfg.sentence_mix > 0:
-            mixed = mix_sentence(mixed, signals["sentence"], cfg.sentence_mix)
-    return mixed
-
-
-def resource_bonuses(searcher: Searcher, query_vector: np.ndarray | None, mask: np.ndarray,
-                     signals: dict[str, np.ndarray]) -> np.ndarray:
-    """Per passage: `resource_bonus` × its resource vector's scaled cosine, plus
-    `sentence_bonus` × its resource's best sentence cosine, scaled; each scale over the
-    resources the caller sees."""
-    cfg, rs = searcher.config.ranking, searcher.resource_signals
-    bonus = np.zeros(searcher.size, dtype=np.float32)
-    cosines = rs.cosines(query_vector)
-    if cosines is None:
-        return bonus
-    allowed = np.zeros(len(cosines), dtype=bool)
-    allowed[rs.passage_position[mask]] = True
-    signals["resource"] = rs.per_passage(cosines)
-    if cfg.resource_bonus > 0:
-        bonus = bonus + cfg.resource_bonus * rs.per_passage(minmax(cosines, allowed))
-    if cfg.sentence_bonus > 0 and "sentence" in signals:
-        best = best_per_group(signals["sentence"], rs.passage_position, len(cosines))
-        best = np.where(allowed, best, 0.0).astype(np.float32)
-        bonus = bonus + cfg.sentence_bonus * rs.per_passage(minmax(best, allowed))
-    return bonus
-
-
-def rank_hybrid(searcher: Searcher, query: str, tokens: list[str],
-                query_vector: np.ndarray | None, dense: np.ndarray, stemmed: np.ndarray,
-                mask: np.ndarray, member: bool) -> Ranking:
-    cfg, who = searcher.config.ranking, visibility(member)
-    lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who)
-    fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical, mask,
-                                  member)
-    if cfg.prf_depth > 0 and (cfg.rocchio > 0 or cfg.rm3_weight > 0):
-        top = top_passages(fused, cfg.prf_depth)
-        if cfg.rm3_weight > 0:
-            rm3 = feedback_terms(searcher, tokens, top, fused, mask, who)
-            lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who, rm3)
-        if cfg.rocchio > 0 and query_vector is not None:
-            query_vector = rocchio_vector(query_vector, searcher.data.vectors, top,
-                                          cfg.rocchio)
-            dense = searcher.dense_scores(query_vector, mask)
-        fused, second = fuse_signals(searcher, query, tokens, query_vector, dense, lexical,
-                                     mask, member)
-        signals.update(second)
-        if cfg.rocchio > 0:
-            signals["rocchio"] = dense
-    return resource_level(searcher, fused, signals, lexical[2])
-
-
-def feedback_terms(searcher: Searcher, tokens: list[str], top: np.ndarray, fused: np.ndarray,
-                   mask: np.ndarray, who: str) -> np.ndarray:
-    """The RM3 terms' weighted BM25 per passage, from the caller's visibility's index."""
-    cfg = searcher.config.ranking
-    matrix = searcher.term_matrices[who]
-    weights = np.maximum(fused[top], 0.0)
-    terms, term_weights = rm3_terms(matrix, top, weights, matrix.term_ids(tokens),
-                                    cfg.rm3_terms)
-    return expansion_scores(matrix, terms, term_weights, mask)
-
-
-def fuse_signals(searcher: Searcher, query: str, tokens: list[str],
-                 query_vector: np.ndarray | None, dense: np.ndarray,
-                 lexical: tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]],
-                 mask: np.ndarray, member: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Per passage: the fused score of every signal, and the signals."""
-    scores, lexical_mask, cover, lexical_signals_ = lexical
-    signals = dict(lexical_signals_)
-    mixed = dense_signals(searcher, query_vector, dense, mask, signals)
-    weight = dense_weight(cover, searcher.config.ranking, searcher.config.dense_weight)
+    weight = dense_weight(cover, cfg, searcher.config.dense_weight)
     fused = fuse_scaled(mixed, mask & (dense > -1.0), scores, lexical_mask, weight)
     if searcher.config.name_boost:
         signals["name"] = searcher.name_boost(tokens, query, member)
         fused = fused + signals["name"]
-    fused = fused + resource_bonuses(searcher, query_vector, mask, signals)
+    if cosines is not None:
+        allowed = np.zeros(len(cosines), dtype=bool)
+        allowed[searcher.resource_signals.passage_position[mask]] = True
+        signals["resource"] = searcher.resource_signals.per_passage(cosines)
+        if cfg.resource_bonus > 0:
+            scaled = searcher.resource_signals.per_passage(minmax(cosines, allowed))
+            fused = fused + cfg.resource_bonus * scaled
     return fused.astype(np.float32), signals
 
 
@@ -178,12 +141,9 @@ def resource_level(searcher: Searcher, fused: np.ndarray, signals: dict[str, np.
     for i in np.flatnonzero(np.isfinite(fused)):
         rid = searcher.passage_resource(int(i))
         own[rid] = max(own.get(rid, -np.inf), float(fused[i]))
-    cfg, rs = searcher.config.ranking, searcher.resource_signals
-    scores = share_with_twins(own, rs.twins, cfg.same_as) if cfg.same_as > 0 else own
-    if cfg.hierarchy > 0:
-        scores = hierarchy_lift(scores, rs.parents, cfg.hierarchy)
-    if cfg.hierarchy_down > 0:
-        scores = lift_children(scores, rs.parents, cfg.hierarchy_down)
+    cfg = searcher.config.ranking
+    scores = (hierarchy_lift(own, searcher.resource_signals.parents, cfg.hierarchy)
+              if cfg.hierarchy > 0 else own)
     per_resource = {rid: {"hierarchy": scores[rid] - own[rid]} for rid in scores}
     return Ranking(fused, scores, signals, per_resource, cover)
 

@@ -1,11 +1,11 @@
-"""Pseudo-relevance feedback: the first ranking's best passages, taken as relevant, reshape
-the question (issue 17).
+"""Pseudo-relevance feedback, RM3-style: the first ranking's best passages, taken as
+relevant, lend the question the terms that weigh most in them (issue 17).
 
-- **Rocchio** (dense): the question's vector moved towards the mean of the top passages'
-  vectors, `q + rocchio · mean(v)`, unit length, searched again.
-- **RM3-style** (lexical): the terms that weigh most in the top passages' BM25 rows,
-  each passage counted by its first-pass score, added to the question's BM25 with weight
-  `rm3_weight` (the typed terms keep theirs).
+The first pass is the whole hybrid ranking. Its `rm3_depth` best passages are weighed by
+their fused score; a term's weight is Σ_d score_d · bm25(t, d) over them (BM25 already
+holds the term's rarity); the `rm3_terms` heaviest terms the question does not have, their
+weights summed to 1, are scored by BM25 over every passage and join the stemmed field with
+weight `rm3_weight` (the typed terms keep theirs); then the ranking is made again.
 
 Visibility: the top passages are taken among those the caller may see (the first-pass
 scores are -inf elsewhere), and the BM25 rows are those of the caller's visibility's index
@@ -26,15 +26,6 @@ def top_passages(fused: np.ndarray, depth: int) -> np.ndarray:
     finite = np.flatnonzero(np.isfinite(fused))
     order = finite[np.argsort(-fused[finite], kind="stable")]
     return order[:max(depth, 0)]
-
-
-def rocchio_vector(query_vector: np.ndarray, vectors: np.ndarray, top: np.ndarray,
-                   beta: float) -> np.ndarray:
-    """`q + beta · mean(vectors[top])`, unit length (the question itself without `top`)."""
-    if not len(top) or beta <= 0:
-        return query_vector
-    moved = query_vector.astype(np.float64) + beta * vectors[top].astype(np.float64).mean(0)
-    return (moved / np.linalg.norm(moved)).astype(np.float32)
 
 
 class TermMatrix:

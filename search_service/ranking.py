@@ -21,7 +21,7 @@ Every constant was chosen on the dev split (eval/README.md, "Issue 17").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -107,47 +107,3 @@ def hierarchy_lift(scores: Mapping[str, float], parents: Mapping[str, str | None
     for rid in scores:
         lift(rid)
     return lifted
-
-
-def mix_sentence(dense: np.ndarray, max_sim: np.ndarray, share: float) -> np.ndarray:
-    """Each retrieved passage's cosine mixed with its best sentence's (`max_sim`); a passage
-    not retrieved (-1) or without sentences keeps its own."""
-    both = (dense > -1.0) & (max_sim > -1.0)
-    return np.where(both, (1 - share) * dense + share * max_sim, dense).astype(np.float32)
-
-
-def best_per_group(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
-    """The largest value of each group (-inf for a group with none)."""
-    out = np.full(groups, -np.inf, dtype=np.float64)
-    np.maximum.at(out, group, values.astype(np.float64))
-    return out
-
-
-def share_with_twins(scores: Mapping[str, float], twins: Mapping[str, Sequence[str]],
-                     factor: float) -> dict[str, float]:
-    """Each scored resource's score raised to `factor` × its best scored `same_as` copy's
-    (the same fiche on the website and in the catalogue). Only resources in `scores` take
-    part, so a copy the caller cannot see lends nothing."""
-    out = dict(scores)
-    for rid in scores:
-        for twin in twins.get(rid, ()):
-            if twin in scores:
-                out[rid] = max(out[rid], factor * scores[twin])
-    return out
-
-
-def lift_children(scores: Mapping[str, float], parents: Mapping[str, str | None],
-                  factor: float) -> dict[str, float]:
-    """Each scored resource's score raised to `factor` × its scored parent's (a section that
-    matches lends to its fiches), parents first."""
-    out = dict(scores)
-
-    def lifted(rid: str, depth: int = 0) -> float:
-        parent = parents.get(rid)
-        if parent in scores and depth < 8:
-            out[rid] = max(scores[rid], factor * lifted(parent, depth + 1))
-        return out[rid]
-
-    for rid in scores:
-        lifted(rid)
-    return out

@@ -26,7 +26,6 @@ from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import group_ranked, rank_hybrid
 from search_service.names import NameTable
 from search_service.prf import TermMatrix
-from search_service.sentence_signal import SentenceSignal
 from search_service.signals import LexicalField, ResourceSignals
 
 if TYPE_CHECKING:
@@ -88,7 +87,6 @@ class Searcher:
         self.ngram_field = (LexicalField(ngram[1], self._lexical_positions, self.size)
                             if ngram else None)
         self.resource_signals = ResourceSignals(data.resources, resource_vectors, rids)
-        self.sentence_signal = SentenceSignal(data.sentences, data.sentence_vectors, self.size)
         self.term_matrices = {who: TermMatrix(index, self._lexical_positions[who], self.size)
                               for who, index in self.bm25.items()}
         self.lexicon = lexicon

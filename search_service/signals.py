@@ -71,7 +71,6 @@ class ResourceSignals:
         self.passage_position = np.array([position[r] for r in passage_resource],
                                          dtype=np.int64)
         self.parents = {r["id"]: r.get("parent") for r in resources}
-        self.twins = {r["id"]: tuple(r.get("same_as") or ()) for r in resources}
 
     def cosines(self, query_vector: np.ndarray | None) -> np.ndarray | None:
         """Each resource vector's cosine to the question (None without vectors)."""
