@@ -40,6 +40,12 @@ class TermMatrix:
                                           np.asarray(scores["indices"]), indptr), shape=shape)
         self.by_passage = self.by_term.tocsr()
         self.vocab: Mapping[str, int] = index.vocab_dict
+        # The term of each column: ties are broken by the term, not by its id (the ids of
+        # a bm25s vocabulary change from one build to the next).
+        self.words = np.array([""] * shape[1], dtype=object)
+        for term, column in self.vocab.items():
+            if column < shape[1]:
+                self.words[column] = term
         self.row = np.full(size, -1, dtype=np.int64)
         self.row[positions] = np.arange(len(positions))
         self.position = np.asarray(positions, dtype=np.int64)
@@ -51,7 +57,7 @@ class TermMatrix:
 def rm3_terms(matrix: TermMatrix, top: np.ndarray, weights: np.ndarray, exclude: set[int],
               count: int) -> tuple[np.ndarray, np.ndarray]:
     """The `count` terms of largest Σ_d weight_d · bm25(t, d) over the top passages (not in
-    `exclude`), and their weights, summing to 1."""
+    `exclude`; ties in term order), and their weights, summing to 1."""
     rows = matrix.row[top]
     keep = rows >= 0
     if not keep.any() or count <= 0:
@@ -60,10 +66,12 @@ def rm3_terms(matrix: TermMatrix, top: np.ndarray, weights: np.ndarray, exclude:
     weighted = np.asarray(weighted).ravel()
     if exclude:
         weighted[list(exclude)] = 0.0
-    chosen = np.argsort(-weighted, kind="stable")[:count]
-    chosen = chosen[weighted[chosen] > 0]
-    if not len(chosen):
-        return chosen, np.zeros(0)
+    found = np.flatnonzero(weighted > 0)
+    if not len(found):
+        return found, np.zeros(0)
+    # Heaviest first; equal weights (to 9 decimals, as two builds' floats agree) by term.
+    order = np.lexsort((matrix.words[found].astype(str), -np.round(weighted[found], 9)))
+    chosen = found[order[:count]]
     return chosen, weighted[chosen] / weighted[chosen].sum()
 
 
