@@ -22,5 +22,5 @@ class ResourceHit:
     lexical: float
     passages: list[PassageHit] = field(default_factory=list)
     # The hybrid ranking's other signals (search_service.ranking): ngram, lexicon, name,
-    # resource, hierarchy; empty for the single-signal modes.
+    # resource, hierarchy, rm3; empty for the single-signal modes.
     signals: dict[str, float] = field(default_factory=dict)
