@@ -39,6 +39,9 @@ class RankingConfig:
     lexicon_weight: float
     lexicon_full: float
     lexicon_off: float
+    rm3_weight: float
+    rm3_depth: int
+    rm3_terms: int
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -23,5 +23,5 @@ class ResourceHit:
     lexical: float
     passages: tuple[PassageHit, ...] = ()
     # The hybrid ranking's other signals (search_service.ranking): ngram, lexicon, name,
-    # resource, hierarchy; empty for the single-signal modes.
+    # resource, hierarchy, rm3; empty for the single-signal modes.
     signals: Mapping[str, float] = field(default_factory=dict)

@@ -14,6 +14,7 @@ import numpy as np
 from indexer.visibility import visibility
 from search_service.fusion import minmax
 from search_service.hits import PassageHit, ResourceHit
+from search_service.prf import expansion_scores, rm3_terms, top_passages
 from search_service.ranking import (
     blend_lexical,
     coverage,
@@ -48,10 +49,14 @@ def expansion_tokens(searcher: Searcher, query: str, tokens: list[str]) -> list[
     return [t for t in dict.fromkeys(found) if t not in typed]
 
 
+Lexical = tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]]
+
+
 def lexical_signals(searcher: Searcher, query: str, tokens: list[str], stemmed: np.ndarray,
-                    mask: np.ndarray, who: str) -> tuple[np.ndarray, np.ndarray, float,
-                                                         dict[str, np.ndarray]]:
-    """The blended lexical score, the passages it matched, the coverage and the signals."""
+                    mask: np.ndarray, who: str, rm3: np.ndarray | None = None) -> Lexical:
+    """The blended lexical score, the passages it matched, the coverage and the signals;
+    `rm3`, the feedback terms' BM25 (`search_service.prf`), joins the stemmed field with
+    weight `rm3_weight`."""
     cfg = searcher.config.ranking
     cover = coverage(float(stemmed[mask].max(initial=0.0)),
                      searcher.stemmed_field.idf_sum(tokens, who))
@@ -62,6 +67,9 @@ def lexical_signals(searcher: Searcher, query: str, tokens: list[str], stemmed: 
     if extra:
         signals["lexicon"] = searcher.stemmed_field.scores(extra, who, mask)
         total = stemmed + gate * signals["lexicon"]
+    if rm3 is not None:
+        signals["rm3"] = rm3
+        total = total + cfg.rm3_weight * rm3
     ngram = np.zeros_like(stemmed)
     if searcher.ngram_field is not None and cfg.ngram_share > 0:
         ngram = searcher.ngram_field.scores(searcher.ngram_tokens(query), who, mask)
@@ -74,16 +82,45 @@ def lexical_signals(searcher: Searcher, query: str, tokens: list[str], stemmed: 
 def rank_hybrid(searcher: Searcher, query: str, tokens: list[str],
                 query_vector: np.ndarray | None, dense: np.ndarray, stemmed: np.ndarray,
                 mask: np.ndarray, member: bool) -> Ranking:
+    """Every signal fused per passage; with RM3 on, a second pass with the feedback terms
+    of the first pass's best passages; then per resource."""
     cfg, who = searcher.config.ranking, visibility(member)
-    lexical, lexical_mask, cover, signals = lexical_signals(searcher, query, tokens, stemmed,
-                                                            mask, who)
+    lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who)
+    fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical, mask,
+                                  member)
+    if cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0:
+        rm3 = feedback_terms(searcher, tokens, fused, mask, who)
+        lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who, rm3)
+        fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical,
+                                      mask, member)
+    return resource_level(searcher, fused, signals, lexical[2])
+
+
+def feedback_terms(searcher: Searcher, tokens: list[str], fused: np.ndarray, mask: np.ndarray,
+                   who: str) -> np.ndarray:
+    """Per passage: the BM25 of the RM3 terms of the first pass's best passages, weighted,
+    with the index of the caller's visibility."""
+    cfg = searcher.config.ranking
+    matrix = searcher.term_matrices[who]
+    top = top_passages(np.where(mask, fused, -np.inf), cfg.rm3_depth)
+    terms, weights = rm3_terms(matrix, top, np.maximum(fused[top], 0.0),
+                               matrix.term_ids(tokens), cfg.rm3_terms)
+    return expansion_scores(matrix, terms, weights, mask)
+
+
+def fuse_signals(searcher: Searcher, query: str, tokens: list[str],
+                 query_vector: np.ndarray | None, dense: np.ndarray, lexical: Lexical,
+                 mask: np.ndarray, member: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per passage: the fused score of every signal (-inf: not retrieved), and the signals."""
+    cfg = searcher.config.ranking
+    scores, lexical_mask, cover, signals = lexical[0], lexical[1], lexical[2], dict(lexical[3])
     cosines = searcher.resource_signals.cosines(query_vector)
     mixed = dense
     if cosines is not None and cfg.resource_mix > 0:
         mixed = mix_resource(dense, searcher.resource_signals.per_passage(cosines),
                              cfg.resource_mix)
     weight = dense_weight(cover, cfg, searcher.config.dense_weight)
-    fused = fuse_scaled(mixed, mask & (dense > -1.0), lexical, lexical_mask, weight)
+    fused = fuse_scaled(mixed, mask & (dense > -1.0), scores, lexical_mask, weight)
     if searcher.config.name_boost:
         signals["name"] = searcher.name_boost(tokens, query, member)
         fused = fused + signals["name"]
@@ -94,7 +131,7 @@ def rank_hybrid(searcher: Searcher, query: str, tokens: list[str],
         if cfg.resource_bonus > 0:
             scaled = searcher.resource_signals.per_passage(minmax(cosines, allowed))
             fused = fused + cfg.resource_bonus * scaled
-    return resource_level(searcher, fused.astype(np.float32), signals, cover)
+    return fused.astype(np.float32), signals
 
 
 def resource_level(searcher: Searcher, fused: np.ndarray, signals: dict[str, np.ndarray],

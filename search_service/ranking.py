@@ -15,6 +15,9 @@ How a hybrid score is made, per passage, among the passages the caller may see:
 5. **Resource**: a resource scores its best passage, plus `resource_bonus` × its vector's
    scaled cosine; a catalogue section or chapter scores at least `hierarchy` × its best
    child's score (`hierarchy_lift`).
+6. **Feedback** (RM3, `search_service.prf`): steps 2–4 run twice; the first pass's
+   `rm3_depth` best passages lend the question `rm3_terms` terms, whose weighted BM25 joins
+   the stemmed field with weight `rm3_weight` in the second pass.
 
 Every constant was chosen on the dev split (eval/README.md, "Issue 17").
 """

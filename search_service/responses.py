@@ -41,7 +41,8 @@ def passage_out(passage: ResultPassage) -> schemas.PassageOut:
 def result_out(item: ResultItem) -> schemas.ResultOut:
     s = item.scores
     scores = schemas.Scores(dense=s.dense, lexical=s.lexical, ngram=s.ngram, lexicon=s.lexicon,
-                            resource=s.resource, name=s.name, hierarchy=s.hierarchy)
+                            resource=s.resource, name=s.name, hierarchy=s.hierarchy,
+                            rm3=s.rm3)
     return schemas.ResultOut(resource=resource_out(item.resource), score=item.score,
                              scores=scores, passages=[passage_out(p) for p in item.passages])
 

@@ -74,6 +74,7 @@ class Scores:
     resource: float | None = None
     name: float | None = None
     hierarchy: float | None = None
+    rm3: float | None = None
 
 
 @dataclass(frozen=True)

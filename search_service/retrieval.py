@@ -25,6 +25,7 @@ from search_service.fusion import fuse
 from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import group_ranked, rank_hybrid
 from search_service.names import NameTable
+from search_service.prf import TermMatrix
 from search_service.signals import LexicalField, ResourceSignals
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ class Searcher:
         self.ngram_field = (LexicalField(ngram[1], self._lexical_positions, self.size)
                             if ngram else None)
         self.resource_signals = ResourceSignals(self.data.resources, resource_vectors, rids)
+        self.term_matrices = {who: TermMatrix(index, self._lexical_positions[who], self.size)
+                              for who, index in self.bm25.items()}
 
     def set_out_of_scope(self, questions: Sequence[str]) -> None:
         """Reference questions the corpus does not answer; see `out_of_scope_similarity`."""

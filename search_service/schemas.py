@@ -48,6 +48,9 @@ class Scores(BaseModel):
     name: float | None = Field(None, description="bonus for naming the resource")
     hierarchy: float | None = Field(
         None, description="what a catalogue section or chapter gained from its best child")
+    rm3: float | None = Field(
+        None, description="BM25 of the feedback terms the first pass's best passages lent the "
+                          "question (RM3), best passage")
 
 
 class ResultOut(BaseModel):

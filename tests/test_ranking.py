@@ -83,3 +83,45 @@ def test_hierarchy_lift_raises_parents_to_a_share_of_their_best_child() -> None:
     # a parent the caller cannot see (absent from scores) is never created
     assert hierarchy_lift({"fiche": 1.0}, parents, 0.6) == {"fiche": 1.0}
     assert scores["section"] == 0.3  # the input is not changed
+
+
+def _tiny_matrix():
+    """Three passages of a real bm25s index; the first sits outside the visibility (not in
+    `positions`), so its row is -1."""
+    import bm25s
+
+    from search_service.prf import TermMatrix
+
+    corpus = [["garag", "solidair"], ["garag", "mobil", "reemploi"], ["epicer", "solidair"]]
+    index = bm25s.BM25()
+    index.index(corpus, show_progress=False)
+    return TermMatrix(index, np.array([1, 2, 3]), 4), index
+
+
+def test_top_passages_takes_the_best_finite_scores_in_order() -> None:
+    from search_service.prf import top_passages
+
+    fused = np.array([0.2, -np.inf, 0.9, 0.5, 0.9], dtype=np.float32)
+    assert top_passages(fused, 3).tolist() == [2, 4, 3]
+    assert top_passages(fused, 0).tolist() == []
+    assert top_passages(np.full(3, -np.inf), 2).tolist() == []
+
+
+def test_rm3_terms_weigh_the_top_passages_and_skip_the_question() -> None:
+    from search_service.prf import expansion_scores, rm3_terms
+
+    matrix, index = _tiny_matrix()
+    vocab = index.vocab_dict
+    scores = index.get_scores(["mobil"])
+    # Passage 2 (row 1) alone, weight 1: its terms by BM25, « garag » excluded as typed.
+    terms, weights = rm3_terms(matrix, np.array([2]), np.array([1.0]), {vocab["garag"]}, 5)
+    assert set(terms.tolist()) == {vocab["mobil"], vocab["reemploi"]}
+    assert weights.sum() == pytest.approx(1.0) and (weights > 0).all()
+    # A passage outside the index (position 0) lends nothing.
+    empty, _ = rm3_terms(matrix, np.array([0]), np.array([1.0]), set(), 5)
+    assert not len(empty)
+    # Σ_t weight_t · bm25(t, d): « mobil » alone with weight 1 is its BM25, 0 outside the mask.
+    mask = np.array([True, True, True, False])
+    out = expansion_scores(matrix, np.array([vocab["mobil"]]), np.array([1.0]), mask)
+    assert out[0] == 0.0 and out[3] == 0.0
+    assert out[1:3].tolist() == pytest.approx(scores[:2].tolist())

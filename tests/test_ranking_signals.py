@@ -1,6 +1,6 @@
 """The ranking signals of issue 17 on the real seed index: the n-gram field, the resource
-vectors, the catalogue hierarchy, the lexicon and the coverage-adaptive fusion; and the
-version files they live in, checked at load."""
+vectors, the catalogue hierarchy, the lexicon, the coverage-adaptive fusion and the RM3
+feedback terms; and the version files they live in, checked at load."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from indexer.search_config import default_config
 from indexer.store import switch_current
 from search_service.hybrid import expansion_tokens, rank_hybrid
 from search_service.loading import load_searcher
+from search_service.prf import rm3_terms, top_passages
 from search_service.retrieval import Filters, Searcher
 
 pytestmark = pytest.mark.slow
@@ -90,7 +91,7 @@ def test_the_lexicon_adds_institutional_words_only_when_the_typed_ones_miss(sear
 
 def test_every_hybrid_result_carries_its_signals(searcher: Searcher) -> None:
     for hit in searcher.search("épicerie solidaire", k=5):
-        assert {"ngram", "resource", "name", "hierarchy"} <= set(hit.signals)
+        assert {"ngram", "resource", "name", "hierarchy", "rm3"} <= set(hit.signals)
         assert -1.0 <= hit.signals["resource"] <= 1.0
     assert all(not h.signals for h in searcher.search("épicerie solidaire", mode="bm25"))
 
@@ -123,3 +124,37 @@ def test_a_broken_signal_file_is_refused_by_name(copied: Path, embedder, damage,
         (copied / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexLoadError, match=named.replace(".", r"\.")):
         load_searcher(copied.parent.parent, embedder=embedder)
+
+
+def test_rm3_lends_the_best_passages_terms_the_question_lacks(searcher: Searcher) -> None:
+    query = "comment la mairie peut aider à monter un garage solidaire"
+    ranking = _hybrid(searcher, query)
+    rm3 = ranking.passage_signals["rm3"]
+    assert (rm3 > 0).any() and DEFAULT.rm3_weight > 0
+    # The first pass (RM3 off) chooses the passages; the terms are the heaviest of their
+    # BM25 rows that the question does not have.
+    first = _hybrid(_with(searcher, rm3_weight=0.0), query)
+    assert "rm3" not in first.passage_signals
+    top = top_passages(first.fused, DEFAULT.rm3_depth)
+    matrix = searcher.term_matrices["public"]
+    terms, weights = rm3_terms(matrix, top, np.maximum(first.fused[top], 0),
+                               matrix.term_ids(searcher.query_tokens(query)), DEFAULT.rm3_terms)
+    assert 0 < len(terms) <= DEFAULT.rm3_terms
+    words = {i: t for t, i in matrix.vocab.items()}
+    typed = set(searcher.query_tokens(query))
+    in_top = set().union(*(searcher.passage_terms(int(i)) for i in top))
+    assert all(words[int(t)] in in_top and words[int(t)] not in typed for t in terms)
+    # A passage gets feedback BM25 only if it holds one of those terms.
+    holds = [i for i in range(searcher.size)
+             if searcher.passage_terms(i) & {words[int(t)] for t in terms}]
+    assert set(np.flatnonzero(rm3 > 0)) <= set(holds)
+    hits = searcher.search(query, k=5)
+    assert all("rm3" in h.signals for h in hits)
+
+
+def _with(searcher: Searcher, **changes) -> Searcher:
+    changed = Searcher.__new__(Searcher)
+    changed.__dict__.update(searcher.__dict__)
+    changed.config = dataclasses.replace(searcher.config,
+                                         ranking=searcher.config.ranking.replace(**changes))
+    return changed

@@ -45,7 +45,8 @@ def test_contract_and_citations(client, seeds_dir):
     assert len(ids(body)) == len(set(ids(body))) and 1 <= len(ids(body)) <= 10
     for result in body["results"]:
         assert set(result["scores"]) == {"dense", "lexical", "ngram", "lexicon", "resource",
-                                         "name", "hierarchy"}
+                                         "name", "hierarchy", "rm3"}
+        assert result["scores"]["rm3"] is not None
         assert 1 <= len(result["passages"]) <= 3
         for passage in result["passages"]:
             assert isinstance(passage["id"], str) and passage["id"].isdigit()

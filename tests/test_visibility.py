@@ -6,8 +6,8 @@ anonymous search returns (`scores.lexical`, `scores.dense`, the fused score, eac
 score, the answer's score, the confidence) and every statistic behind them (BM25 per
 passage, the name bonus per passage; since issue 17 the n-gram BM25, the lexicon's BM25,
 the summed IDF and coverage, the fused and resource scores with the resource vectors and the
-hierarchy) must be the same. Each statistic added later joins
-`statistics` below (the rule is written in `indexer.visibility`).
+hierarchy; since issue 17b the RM3 feedback terms' BM25) must be the same. Each statistic
+added later joins `statistics` below (the rule is written in `indexer.visibility`).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def statistics(searcher: Searcher, query: str) -> dict[str, dict[str, float]]:
                                                                             mask)),
             "summed idf": {"": searcher.stemmed_field.idf_sum(tokens, "public")},
             "coverage": {"": ranking.coverage},
+            "rm3 bm25": by_id(searcher, ranking.passage_signals["rm3"]),
             "fused": by_id(searcher, ranking.fused),
             "resource scores": dict(ranking.resource_scores)}
 
@@ -149,6 +150,24 @@ def test_members_still_score_with_every_passage(searcher):
         return next(r.scores.lexical for r in body.results if r.resource.id == shared)
 
     assert score(miquel) != pytest.approx(score(cognard), abs=1e-3)
+
+
+def test_members_feedback_terms_come_from_what_they_see(searcher):
+    """The RM3 check can fire: a question the private newsletters answer lends members other
+    feedback terms than the public, so the feedback BM25 of public passages differs."""
+    query = "newsletter politique de la ville mars 2022"
+
+    def feedback(member: bool) -> np.ndarray:
+        filters = Filters(member=member)
+        mask = searcher.allowed(filters)
+        tokens, vector = searcher.query_tokens(query), searcher.encode_query(query)
+        ranking = rank_hybrid(searcher, query, tokens, vector,
+                              searcher.dense_scores(vector, mask),
+                              searcher.lexical_scores(tokens, mask, member), mask, member)
+        return ranking.passage_signals["rm3"]
+
+    public = searcher.allowed(Filters())
+    assert not np.allclose(feedback(True)[public], feedback(False)[public])
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> dict:
