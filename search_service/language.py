@@ -20,13 +20,25 @@ import numpy as np
 UNKNOWN = "unknown"  # what langdetect answers when no language passes its threshold
 
 
+_LOADING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _factory() -> Any:
+    """langdetect's profiles, loaded once. Under a lock: langdetect publishes its factory
+    before the profiles are in it, so a second thread could see it empty (« Need to load
+    profiles »)."""
     from langdetect import detector_factory
 
-    detector_factory.init_factory()
-    detector_factory.DetectorFactory.seed = 0  # as the seeded `langdetect.detect`
-    return detector_factory._factory
+    with _LOADING:
+        detector_factory.init_factory()
+        detector_factory.DetectorFactory.seed = 0  # as the seeded `langdetect.detect`
+        return detector_factory._factory
+
+
+def load_profiles() -> None:
+    """Load the profiles now (the service does it at start-up, not on a first request)."""
+    _factory()
 
 
 class _Rows:
@@ -45,7 +57,8 @@ class _Rows:
         if any(g not in index for g in grams):
             with self._lock:
                 self._add([g for g in dict.fromkeys(grams) if g not in index], probabilities)
-        return self._matrix[[index[g] for g in grams]]
+        rows = [index[g] for g in grams]  # before the matrix: a row indexed is in it
+        return self._matrix[rows]
 
     def _add(self, new: list[str], probabilities: dict[str, list[float]]) -> None:
         new = [g for g in new if g not in self._index]  # another thread may have added some

@@ -18,6 +18,7 @@ from indexer.errors import IndexerError
 from indexer.model import model_checksum, resolve_model
 from indexer.opening import IndexData, IndexLoadError, open_version, require_model
 from indexer.search_config import RetrievalConfig
+from search_service import language
 from search_service.caches import with_query_cache
 from search_service.retrieval import Searcher
 from search_service.signal_loading import load_signals
@@ -72,6 +73,7 @@ def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
             from exc
     searcher.set_out_of_scope(out_of_scope_questions())
     searcher.analyse_texts()
+    language.load_profiles()
     return searcher
 
 

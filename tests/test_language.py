@@ -54,3 +54,31 @@ def test_threads_detecting_at_once_agree(texts: list[str]) -> None:
     for thread in threads:
         thread.join()
     assert found == [expected] * 4
+
+
+def test_threads_that_detect_before_the_profiles_are_loaded_all_get_an_answer() -> None:
+    """langdetect publishes its factory before the profiles are in it; a thread arriving
+    then got « Need to load profiles » (a 500 under concurrency, seen at 8 clients)."""
+    from langdetect import detector_factory
+
+    from search_service import language
+
+    language._factory.cache_clear()
+    detector_factory._factory = None
+    start = threading.Barrier(8)
+    found: list[str | None] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        start.wait()
+        try:
+            found.append(detect_language("Comment une collectivité soutient une épicerie"))
+        except BaseException as exc:  # noqa: BLE001 - the test collects what went wrong
+            failed.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and found == ["fr"] * 8
