@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.bench_baseline import NO_QUERY_CACHE, bench_baseline, ndcg_by_split
+from eval.bench_baseline import NO_QUERY_CACHE, bench_baseline, floor_ms
 from eval.bench_options import BenchOptions
 from eval.data import load_question_set
+from eval.encoders import ndcg_by_split
 from eval.http_load import load_test, search_path, timed_requests
 from eval.scale import run_scale
 from eval.server import RATE_LIMIT_ENV, running_server
@@ -98,10 +99,7 @@ def floor_latencies(index_dir: Path, queries: Sequence[str], embedder: Any, mode
         run_search(searcher, query, mode=mode)
     encode_search, pipeline = [], []
     for query in queries:
-        started = time.perf_counter()
-        vector = searcher.embedder.encode_query(query)
-        searcher.data.faiss_index.search(vector.reshape(1, -1), k)
-        encode_search.append((time.perf_counter() - started) * 1000)
+        encode_search.append(floor_ms(searcher, query))
         started = time.perf_counter()
         run_search(searcher, query, mode=mode)
         pipeline.append((time.perf_counter() - started) * 1000)

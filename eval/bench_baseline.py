@@ -14,46 +14,34 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.encoders import SPLITS, ndcg_by_split
 from eval.http_load import load_test, search_path
 from eval.server import running_server
 from eval.timing import latency_summary
 
 Log = Callable[[str], None]
-SPLITS = ("dev", "test")
 NO_QUERY_CACHE = {"RTES_QUERY_CACHE": "0"}
 
 
-def ndcg_by_split(index: Path, encoder: Any, eval_dir: Path) -> dict[str, float]:
-    """nDCG@10 (hybrid, anonymous) per split of the index at `index`, searched with `encoder`."""
-    from eval.data import load_question_set
-    from eval.runner import in_process_backend, run_questions
-    from search_service.loading import load_searcher
-
-    searcher = load_searcher(index, embedder=encoder)
-    private = {r["id"] for r in searcher.data.resources if r["private"]}
-    qs, backend = load_question_set(eval_dir), in_process_backend(searcher)
-    return {split: round(run_questions(qs.split(split), backend, "hybrid", split,
-                                       private).rows["overall"]["nDCG@10"], 4)
-            for split in SPLITS}
+def floor_ms(searcher: Any, query: str) -> float:
+    """The floor of one search: encode_query + one FAISS search of the searcher's candidates."""
+    started = time.perf_counter()
+    vector = searcher.embedder.encode_query(query)
+    searcher.data.faiss_index.search(vector.reshape(1, -1), searcher.config.candidates)
+    return (time.perf_counter() - started) * 1000
 
 
 def floor_row(index: Path, queries: Sequence[str], encoder: Any, label: str
               ) -> dict[str, Any]:
-    """encode_query + one FAISS search (the searcher's candidate count) per question."""
+    """`floor_ms` for each question, after a warm-up, as a latency row."""
     from search_service.loading import load_searcher
 
     searcher = load_searcher(index, embedder=encoder)
-    k = searcher.config.candidates
     for query in queries[:3]:  # warm-up
         searcher.embedder.encode_query(query)
-    ms = []
-    for query in queries:
-        started = time.perf_counter()
-        vector = searcher.embedder.encode_query(query)
-        searcher.data.faiss_index.search(vector.reshape(1, -1), k)
-        ms.append((time.perf_counter() - started) * 1000)
-    return {"path": f"floor: {label} encode_query + FAISS search (k={k})",
-            **latency_summary(ms)}
+    ms = [floor_ms(searcher, query) for query in queries]
+    return {"path": f"floor: {label} encode_query + FAISS search "
+                    f"(k={searcher.config.candidates})", **latency_summary(ms)}
 
 
 def bench_baseline(seeds: Path, work: Path, queries: Sequence[str], options: Any,

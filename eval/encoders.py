@@ -26,7 +26,7 @@ MAX_DEV_LOSS = 0.005
 SPLITS = ("dev", "test")
 
 
-def _ndcg(index: Path, encoder: Any, eval_dir: Path) -> dict[str, float]:
+def ndcg_by_split(index: Path, encoder: Any, eval_dir: Path) -> dict[str, float]:
     """nDCG@10 (hybrid, public) per split of the index at `index`, searched with `encoder`."""
     from eval.runner import in_process_backend, run_questions
     from search_service.loading import load_searcher
@@ -71,7 +71,7 @@ def measure(name: str, seeds: Path, work: Path, eval_dir: Path) -> dict[str, Any
         "build_s": round(summary.seconds, 1),
         "build_passages_per_s": per_s(summary.passages, summary.seconds),
         "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded,
-        "ndcg10": _ndcg(work / name, encoder, eval_dir),
+        "ndcg10": ndcg_by_split(work / name, encoder, eval_dir),
         "rss_peak_mb": peak_rss_mb(_pid()), "torch_loaded": "torch" in sys.modules,
     }
 
