@@ -121,9 +121,20 @@ def chunk_resource(resource: Resource, settings: ChunkSettings | None = None) ->
             source=source,
             section=group[0].section,
             ordinal=ordinal,
+            lines=paragraph_lines(group),
         ))
         seen[text] += 1
     return passages
+
+
+def paragraph_lines(group: list[Paragraph]) -> tuple[tuple[int, int, int], ...]:
+    """(offset in the passage text, start_line, end_line) of each paragraph of `group`,
+    whose texts the passage joins with newlines."""
+    rows, offset = [], 0
+    for par in group:
+        rows.append((offset, par.start_line, par.end_line))
+        offset += len(par.text) + 1
+    return tuple(rows)
 
 
 def chunk_resources(

@@ -97,9 +97,12 @@ class Passage:
     source: Source
     section: str | None = None
     ordinal: int = 0
+    # (offset in `text`, start_line, end_line) of each paragraph, so a quoted sentence can
+    # name its own lines rather than the whole passage's.
+    lines: tuple[tuple[int, int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "resource_id": self.resource_id,
             "text": self.text,
@@ -107,3 +110,6 @@ class Passage:
             "ordinal": self.ordinal,
             "source": self.source.to_dict(),
         }
+        if self.lines:
+            data["lines"] = [list(row) for row in self.lines]
+        return data

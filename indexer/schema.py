@@ -29,7 +29,7 @@ RESOURCE_OPTIONAL: Fields = {"keywords": LIST, "fiche_number": OPT_STR, "level":
                              "parent": OPT_STR, "same_as": LIST, "content_hash": STR}
 PASSAGE: Fields = {"id": STR, "resource_id": STR, "text": STR, "section": OPT_STR,
                    "source": DICT}
-PASSAGE_OPTIONAL: Fields = {"embedding_sha": STR}
+PASSAGE_OPTIONAL: Fields = {"embedding_sha": STR, "lines": LIST}
 SENTENCE: Fields = {"passage": INT, "start": INT, "end": INT}
 
 
@@ -59,6 +59,24 @@ def field_problem(row: Any, required: Fields, optional: Fields | None = None) ->
     source = row.get("source")
     if isinstance(source, dict) and (problem := field_problem(source, SOURCE)):
         return f"field 'source' {problem}"
+    if isinstance(row.get("lines"), list):
+        return _lines_problem(row["lines"], row.get("text"))
+    return None
+
+
+def _lines_problem(lines: list[Any], text: Any) -> str | None:
+    """A passage's paragraph lines: [offset, start_line, end_line] rows, offsets rising from
+    0 inside the text, start_line ≤ end_line."""
+    size = len(text) if isinstance(text, str) else 0
+    previous = -1
+    for row in lines:
+        if not (isinstance(row, list) and len(row) == 3 and all(_is(v, INT) for v in row)):
+            return f"field 'lines' holds {json.dumps(row)[:60]}, expected [offset, start, end]"
+        offset, start, end = row
+        if not (previous < offset < max(size, 1)) or (previous < 0 and offset != 0) \
+                or not 1 <= start <= end:
+            return f"field 'lines' row {json.dumps(row)} is out of order or out of the text"
+        previous = offset
     return None
 
 

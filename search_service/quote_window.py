@@ -151,11 +151,28 @@ def first_quotable(candidates: Sequence[Any], passage_texts: dict[int, str],
     return candidates[0] if candidates else None
 
 
-def quoted_lines(passage_text: str, start_line: int, end_line: int, start: int, end: int
-                 ) -> tuple[int, int]:
-    """The source lines of `passage_text[start:end]`, when the passage's lines are those of
-    its source one for one (as many text lines as source lines); else the passage's own."""
-    if passage_text.count("\n") + 1 != end_line - start_line + 1:
+def quoted_lines(passage_text: str, start_line: int, end_line: int, start: int, end: int,
+                 paragraphs: Sequence[Sequence[int]] = ()) -> tuple[int, int]:
+    """The source lines of `passage_text[start:end]`: those of the paragraphs it overlaps
+    (`paragraphs`: the passage's [offset, start_line, end_line] rows, stored at build),
+    narrowed inside a paragraph whose text lines are its source lines one for one. Without
+    the rows (an index built before them), the passage's lines, narrowed the same way."""
+    if not paragraphs:
+        return _one_for_one(passage_text, start_line, end_line, start, end)
+    stops = [int(row[0]) - 1 for row in paragraphs[1:]] + [len(passage_text)]
+    found = [_one_for_one(passage_text[off:stop], a, b, max(start, off) - off,
+                          min(end, stop) - off)
+             for (off, a, b), stop in zip(paragraphs, stops, strict=True)
+             if off < max(end, start + 1) and start < max(stop, off + 1)]
+    if not found:
         return start_line, end_line
-    first = start_line + passage_text.count("\n", 0, start)
-    return first, first + passage_text.count("\n", start, max(start, end - 1))
+    return min(f[0] for f in found), max(f[1] for f in found)
+
+
+def _one_for_one(text: str, start_line: int, end_line: int, start: int, end: int
+                 ) -> tuple[int, int]:
+    """`text[start:end]`'s lines when `text` has as many lines as its source; else all."""
+    if text.count("\n") + 1 != end_line - start_line + 1:
+        return start_line, end_line
+    first = start_line + text.count("\n", 0, start)
+    return first, first + text.count("\n", start, max(start, end - 1))

@@ -19,7 +19,7 @@ def answer_out(searcher: Any, question: str, candidate: Any, terms: set[str]) ->
     shown = [(a, b) for a, b, t in _words(searcher, quote.text) if t and t in terms]
     src = passage["source"]
     first, last = quoted_lines(text, int(src["start_line"]), int(src["end_line"]),
-                               quote.start, quote.end)
+                               quote.start, quote.end, passage.get("lines", ()))
     return Answer(text=quote.text, resource_id=passage["resource_id"],
                   passage_id=passage["id"], score=round(candidate.score, 4),
                   highlight=quote_highlight(quote, shown),

@@ -52,3 +52,13 @@ def test_repeated_paragraph_gets_distinct_stable_ids():
 def test_resource_without_text_gets_its_title():
     passages = chunk_resource(_resource([]))
     assert [(p.text, p.source.start_line) for p in passages] == [("X", 1)]
+
+
+def test_each_paragraph_of_a_passage_keeps_its_offset_and_lines():
+    pars = [Paragraph("Première phrase.", 3, 3), Paragraph("Deux lignes\njointes.", 5, 6),
+            Paragraph("Dernière.", 9, 9)]
+    (passage,) = chunk_resource(_resource(pars), ChunkSettings(min_words=1))
+    assert passage.lines == ((0, 3, 3), (17, 5, 6), (38, 9, 9))
+    for (offset, _, _), par in zip(passage.lines, pars, strict=True):
+        assert passage.text[offset:].startswith(par.text)
+    assert passage.to_dict()["lines"] == [[0, 3, 3], [17, 5, 6], [38, 9, 9]]
