@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     from eval.encoders import add_parser as add_encoders  # float32 against int8
 
     add_encoders(sub)
+    from eval.peers import add_parser as add_peers  # off-the-shelf setups beside this one
+
+    add_peers(sub)
     return parser
 
 
