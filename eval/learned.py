@@ -29,12 +29,14 @@ def features(searcher: Any, query: str, vector: np.ndarray, hits: list[Any]) -> 
     """One row per hit: its score, rank, cosine, BM25 (over the question's best), the other
     signals, its best sentence cosine, and the question's lexical coverage."""
     from search_service.hybrid import rank_hybrid
+    from search_service.question import analyse
     from search_service.retrieval import Filters
 
     mask = searcher.allowed(Filters())
-    tokens = searcher.query_tokens(query)
-    ranking = rank_hybrid(searcher, query, tokens, vector, searcher.dense_scores(vector, mask),
-                          searcher.lexical_scores(tokens, mask, False), mask, False)
+    question = analyse(searcher, query, vector=vector)
+    ranking = rank_hybrid(searcher, question, searcher.dense_scores(vector, mask),
+                          searcher.lexical_scores(list(question.tokens), mask, False), mask,
+                          False)
     sentence = best_sentence(searcher, vector)
     top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
     rows = []

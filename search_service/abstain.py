@@ -25,12 +25,12 @@ from typing import Any
 
 from indexer.text import fold_accents
 from indexer.visibility import visibility
+from search_service.question import Question, content_words
 
 # A capitalised word (or acronym), hyphenated parts included: « Vitry-sur-Seine », « RER ».
 _NAME = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\wÀ-ÿ]*(?:[-’'][\wÀ-ÿ]+)*")
 # Marks after which a word opens a sentence (capitalised by grammar, not as a name).
 _OPENERS = frozenset(".!?¿¡:;«»\"“”()")
-_PART = re.compile(r"\w+", re.UNICODE)
 MIN_PART = 2  # « S » of « Pôle S » says nothing
 # The confidence of a search the corpus cannot answer (no result, or a rule above): the
 # bottom of the scale of a cosine difference.
@@ -67,10 +67,7 @@ class Vocabulary:
 
     def content_words(self, text: str) -> list[str]:
         """Folded words that are not stop words (the n-gram field's reading of a text)."""
-        if self.settings is not None:
-            return self.settings.words(text, self.analyzer)
-        return [fold_accents(w.lower()) for w in _PART.findall(text)
-                if self.analyzer.tokens(w)]
+        return content_words(text, self.analyzer, self.settings)
 
     def seen(self, word: str) -> bool:
         if any(t in self.stems for t in self.analyzer.tokens(word)):
@@ -97,11 +94,15 @@ def nothing_to_find(words: Iterable[str], vocabulary: Vocabulary) -> bool:
     return not any(vocabulary.seen(w) for w in words)
 
 
-def abstain_reason(searcher: Any, question: str, member: bool) -> str | None:
-    """Why the visible corpus cannot answer `question` (None when nothing says so)."""
+def abstain_reason(searcher: Any, question: Question | str, member: bool) -> str | None:
+    """Why the visible corpus cannot answer `question` (None when nothing says so); its
+    content words are read off the question's analysis when given one."""
     vocabulary = Vocabulary(searcher, member)
-    if nothing_to_find(vocabulary.content_words(question), vocabulary):
+    text = question.text if isinstance(question, Question) else question
+    words = (question.words if isinstance(question, Question)
+             else vocabulary.content_words(text))
+    if nothing_to_find(words, vocabulary):
         return "no word of the question occurs in the corpus"
-    if unknown_names(question, vocabulary):
+    if unknown_names(text, vocabulary):
         return "the question names something the corpus never mentions"
     return None

@@ -26,6 +26,7 @@ from search_service.ranking import (
 )
 
 if TYPE_CHECKING:
+    from search_service.question import Question
     from search_service.retrieval import Searcher
 
 
@@ -40,60 +41,74 @@ class Ranking:
     coverage: float = 0.0
 
 
-def expansion_tokens(searcher: Searcher, query: str, tokens: list[str]) -> list[str]:
-    """The stemmed terms the lexicon adds to the question (none it already has)."""
-    if searcher.lexicon is None:
-        return []
-    typed = set(tokens)
-    found = searcher.analyzer.tokens(" ".join(searcher.lexicon.expansions(query)))
-    return [t for t in dict.fromkeys(found) if t not in typed]
+@dataclass(frozen=True)
+class Fixed:
+    """What both passes of a search share (only RM3's feedback differs between them): the
+    coverage, the lexicon's and the n-gram field's BM25, the name bonus, the resource
+    cosines — each computed once per search from the question's analysis."""
+
+    cover: float
+    gate: float
+    lexicon: np.ndarray | None
+    ngram: np.ndarray | None
+    names: np.ndarray | None
+    cosines: np.ndarray | None
+
+
+def fixed_signals(searcher: Searcher, question: Question, stemmed: np.ndarray,
+                  mask: np.ndarray, member: bool) -> Fixed:
+    cfg, who = searcher.config.ranking, visibility(member)
+    cover = coverage(float(stemmed[mask].max(initial=0.0)),
+                     searcher.stemmed_field.idf_sum(list(question.tokens), who))
+    gate = lexicon_gate(cover, cfg)
+    extra = list(question.expansions) if gate > 0 else []
+    lexicon = searcher.stemmed_field.scores(extra, who, mask) if extra else None
+    ngram = (searcher.ngram_field.scores(list(question.ngrams), who, mask)
+             if searcher.ngram_field is not None and cfg.ngram_share > 0 else None)
+    names = (searcher.name_boost(question.tokens, question.text, member)
+             if searcher.config.name_boost else None)
+    return Fixed(cover, gate, lexicon, ngram, names,
+                 searcher.resource_signals.cosines(question.vector))
 
 
 Lexical = tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]]
 
 
-def lexical_signals(searcher: Searcher, query: str, tokens: list[str], stemmed: np.ndarray,
-                    mask: np.ndarray, who: str, rm3: np.ndarray | None = None) -> Lexical:
+def lexical_signals(searcher: Searcher, fixed: Fixed, stemmed: np.ndarray, mask: np.ndarray,
+                    rm3: np.ndarray | None = None) -> Lexical:
     """The blended lexical score, the passages it matched, the coverage and the signals;
     `rm3`, the feedback terms' BM25 (`search_service.prf`), joins the stemmed field with
     weight `rm3_weight`."""
     cfg = searcher.config.ranking
-    cover = coverage(float(stemmed[mask].max(initial=0.0)),
-                     searcher.stemmed_field.idf_sum(tokens, who))
     signals: dict[str, np.ndarray] = {}
     total = stemmed
-    gate = lexicon_gate(cover, cfg)
-    extra = expansion_tokens(searcher, query, tokens) if gate > 0 else []
-    if extra:
-        signals["lexicon"] = searcher.stemmed_field.scores(extra, who, mask)
-        total = stemmed + gate * signals["lexicon"]
+    if fixed.lexicon is not None:
+        signals["lexicon"] = fixed.lexicon
+        total = stemmed + fixed.gate * fixed.lexicon
     if rm3 is not None:
         signals["rm3"] = rm3
         total = total + cfg.rm3_weight * rm3
     ngram = np.zeros_like(stemmed)
-    if searcher.ngram_field is not None and cfg.ngram_share > 0:
-        ngram = searcher.ngram_field.scores(searcher.ngram_tokens(query), who, mask)
-        signals["ngram"] = ngram
+    if fixed.ngram is not None:
+        ngram = signals["ngram"] = fixed.ngram
     lexical, lexical_mask = blend_lexical(total, ngram, mask, cfg.ngram_share
                                           if "ngram" in signals else 0.0)
-    return lexical, lexical_mask, cover, signals
+    return lexical, lexical_mask, fixed.cover, signals
 
 
-def rank_hybrid(searcher: Searcher, query: str, tokens: list[str],
-                query_vector: np.ndarray | None, dense: np.ndarray, stemmed: np.ndarray,
-                mask: np.ndarray, member: bool) -> Ranking:
+def rank_hybrid(searcher: Searcher, question: Question, dense: np.ndarray,
+                stemmed: np.ndarray, mask: np.ndarray, member: bool) -> Ranking:
     """Every signal fused per passage; with RM3 on, a second pass with the feedback terms
     of the first pass's best passages; then per resource."""
     cfg, who = searcher.config.ranking, visibility(member)
-    lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who)
-    fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical, mask,
-                                  member)
+    fixed = fixed_signals(searcher, question, stemmed, mask, member)
+    lexical = lexical_signals(searcher, fixed, stemmed, mask)
+    fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
     if cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0:
-        rm3 = feedback_terms(searcher, tokens, fused, mask, who)
-        lexical = lexical_signals(searcher, query, tokens, stemmed, mask, who, rm3)
-        fused, signals = fuse_signals(searcher, query, tokens, query_vector, dense, lexical,
-                                      mask, member)
-    return resource_level(searcher, fused, signals, lexical[2])
+        rm3 = feedback_terms(searcher, list(question.tokens), fused, mask, who)
+        lexical = lexical_signals(searcher, fixed, stemmed, mask, rm3)
+        fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
+    return resource_level(searcher, fused, signals, fixed.cover)
 
 
 def feedback_terms(searcher: Searcher, tokens: list[str], fused: np.ndarray, mask: np.ndarray,
@@ -108,22 +123,21 @@ def feedback_terms(searcher: Searcher, tokens: list[str], fused: np.ndarray, mas
     return expansion_scores(matrix, terms, weights, mask)
 
 
-def fuse_signals(searcher: Searcher, query: str, tokens: list[str],
-                 query_vector: np.ndarray | None, dense: np.ndarray, lexical: Lexical,
-                 mask: np.ndarray, member: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def fuse_signals(searcher: Searcher, fixed: Fixed, dense: np.ndarray, lexical: Lexical,
+                 mask: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Per passage: the fused score of every signal (-inf: not retrieved), and the signals."""
     cfg = searcher.config.ranking
     scores, lexical_mask, cover, signals = lexical[0], lexical[1], lexical[2], dict(lexical[3])
-    cosines = searcher.resource_signals.cosines(query_vector)
+    cosines = fixed.cosines
     mixed = dense
     if cosines is not None and cfg.resource_mix > 0:
         mixed = mix_resource(dense, searcher.resource_signals.per_passage(cosines),
                              cfg.resource_mix)
     weight = dense_weight(cover, cfg, searcher.config.dense_weight)
     fused = fuse_scaled(mixed, mask & (dense > -1.0), scores, lexical_mask, weight)
-    if searcher.config.name_boost:
-        signals["name"] = searcher.name_boost(tokens, query, member)
-        fused = fused + signals["name"]
+    if fixed.names is not None:
+        signals["name"] = fixed.names
+        fused = fused + fixed.names
     if cosines is not None:
         allowed = np.zeros(len(cosines), dtype=bool)
         allowed[searcher.resource_signals.passage_position[mask]] = True

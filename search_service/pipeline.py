@@ -11,7 +11,7 @@ from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, highlight, score_sentences
-from search_service.caches import detect_language as cached_language
+from search_service.question import analyse
 from search_service.quote_window import first_quotable
 from search_service.quoted import answer_out
 from search_service.results import (
@@ -65,11 +65,10 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
                config: AnswerConfig | None = None) -> SearchResult:
     started = time.perf_counter()
     config = config or searcher.answer_config
-    tokens = searcher.query_tokens(query)
-    qvec = searcher.encode_query(query) if mode != "bm25" else None
-    hits = searcher.search(query, k=k, filters=filters, mode=mode, query_vector=qvec,
-                           tokens=tokens)
-    terms = set(tokens)
+    question = analyse(searcher, query, mode)
+    qvec = question.vector
+    hits = searcher.search(question, k=k, filters=filters, mode=mode)
+    terms = set(question.terms)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
     spans: dict[int, tuple[int, int]] = {}
     confident, answer, confidence = bool(hits), None, 1.0 if hits else NO_ANSWER
@@ -79,13 +78,13 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
         spans = quoting.spans
         confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
         confident = confidence >= config.confidence_threshold
-    if hits and abstain_reason(searcher, query, bool(filters and filters.member)):
+    if hits and abstain_reason(searcher, question, bool(filters and filters.member)):
         confident, confidence = False, NO_ANSWER
     if confident and quoting is not None and quoting.answer is not None:
         answer = answer_out(searcher, query, quoting.answer, terms)
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
-    return SearchResult(query=query, language=cached_language(query), confident=confident,
+    return SearchResult(query=query, language=question.language, confident=confident,
                         confidence=round(confidence, 4), took_ms=round(took, 1),
                         answer=answer, results=tuple(results))
 

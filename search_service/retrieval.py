@@ -26,6 +26,7 @@ from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import group_ranked, rank_hybrid
 from search_service.names import NameTable
 from search_service.prf import TermMatrix
+from search_service.question import Question, analyse
 from search_service.signals import LexicalField, ResourceSignals
 
 if TYPE_CHECKING:
@@ -138,10 +139,7 @@ class Searcher:
 
     def ngram_tokens(self, query: str) -> list[str]:
         """The question's edge n-grams, from its first `max_query_terms` words."""
-        if self.ngram_settings is None:
-            return []
-        words = self.ngram_settings.words(query, self.analyzer)[: self.config.max_query_terms]
-        return self.ngram_settings.tokens(" ".join(words), self.analyzer)
+        return list(analyse(self, query, "bm25").ngrams)
 
     def query_tokens(self, query: str) -> list[str]:
         """The question's analyzed terms, at most `max_query_terms` of them."""
@@ -251,7 +249,7 @@ class Searcher:
         return fuse(dense, lexical, mask, mode, fusion=cfg.fusion,
                     dense_weight=cfg.dense_weight, candidates=cfg.candidates)
 
-    def name_boost(self, tokens: list[str], query: str, member: bool) -> np.ndarray:
+    def name_boost(self, tokens: Sequence[str], query: str, member: bool) -> np.ndarray:
         """Per passage: a bonus when the question names its resource (a rare title word, a
         fiche number), so an exact name is not outranked by a semantic near-miss."""
         boost = np.zeros(self.size, dtype=np.float32)
@@ -259,21 +257,22 @@ class Searcher:
             boost[self._passages_of[rid]] = value
         return self.config.name_boost * boost
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: str = "hybrid", query_vector: np.ndarray | None = None,
-               tokens: list[str] | None = None) -> list[ResourceHit]:
+    def search(self, query: str | Question, k: int = 10, filters: Filters | None = None,
+               mode: str = "hybrid", query_vector: np.ndarray | None = None
+               ) -> list[ResourceHit]:
+        """The top `k` resources; `query` is the question analysed at the entrance
+        (`search_service.question.analyse`), or its text, analysed here."""
         filters = filters or Filters()
         mask = self.allowed(filters)
-        tokens = self.query_tokens(query) if tokens is None else tokens
-        if query_vector is None and mode != "bm25":
-            query_vector = self.encode_query(query)
+        question = (query if isinstance(query, Question)
+                    else analyse(self, query, mode, query_vector))
+        tokens, query_vector = list(question.tokens), question.vector
         dense = (self.dense_scores(query_vector, mask) if query_vector is not None
                  else np.full(self.size, -1.0, dtype=np.float32))
         lexical = (self.lexical_scores(tokens, mask, filters.member) if mode != "dense"
                    else np.zeros(self.size, dtype=np.float32))
         if mode == "hybrid":
-            ranking = rank_hybrid(self, query, tokens, query_vector, dense, lexical, mask,
-                                  filters.member)
+            ranking = rank_hybrid(self, question, dense, lexical, mask, filters.member)
             return group_ranked(self, ranking, dense, lexical, k)
         return self.group(self.fuse(dense, lexical, mask, mode), dense, lexical, k)
 

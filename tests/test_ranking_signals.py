@@ -15,9 +15,10 @@ import pytest
 from indexer.errors import IndexLoadError
 from indexer.search_config import default_config
 from indexer.store import switch_current
-from search_service.hybrid import expansion_tokens, rank_hybrid
+from search_service.hybrid import rank_hybrid
 from search_service.loading import load_searcher
 from search_service.prf import rm3_terms, top_passages
+from search_service.question import analyse, expansion_tokens
 from search_service.retrieval import Filters, Searcher
 
 pytestmark = pytest.mark.slow
@@ -27,9 +28,10 @@ DEFAULT = default_config().retrieval.ranking
 
 def _hybrid(searcher: Searcher, query: str):
     mask = searcher.allowed(Filters())
-    tokens, vector = searcher.query_tokens(query), searcher.encode_query(query)
-    return rank_hybrid(searcher, query, tokens, vector, searcher.dense_scores(vector, mask),
-                       searcher.lexical_scores(tokens, mask, False), mask, False)
+    question = analyse(searcher, query)
+    return rank_hybrid(searcher, question, searcher.dense_scores(question.vector, mask),
+                       searcher.lexical_scores(list(question.tokens), mask, False), mask,
+                       False)
 
 
 def _embedded(searcher: Searcher, i: int) -> str:

@@ -26,9 +26,10 @@ from conftest import MEMBER_TOKEN
 from indexer.build import build_index
 from indexer.store import switch_current
 from indexer.visibility import visible_positions
-from search_service.hybrid import expansion_tokens, rank_hybrid
+from search_service.hybrid import rank_hybrid
 from search_service.loading import load_searcher
 from search_service.pipeline import run_search
+from search_service.question import analyse, expansion_tokens
 from search_service.retrieval import Filters, Searcher
 
 pytestmark = [pytest.mark.slow, pytest.mark.fast]
@@ -72,9 +73,9 @@ def statistics(searcher: Searcher, query: str) -> dict[str, dict[str, float]]:
     mask = searcher.allowed(Filters())
     stemmed = searcher.lexical_scores(tokens, mask, member=False)
     extra = expansion_tokens(searcher, query, tokens)
-    ranking = rank_hybrid(searcher, query, tokens, searcher.encode_query(query),
-                          searcher.dense_scores(searcher.encode_query(query), mask), stemmed,
-                          mask, member=False)
+    question = analyse(searcher, query)
+    ranking = rank_hybrid(searcher, question, searcher.dense_scores(question.vector, mask),
+                          stemmed, mask, member=False)
     return {"bm25": by_id(searcher, stemmed),
             "name bonus": by_id(searcher, searcher.name_boost(tokens, query, member=False)),
             "n-gram bm25": by_id(searcher, searcher.ngram_field.scores(
@@ -160,10 +161,10 @@ def test_members_feedback_terms_come_from_what_they_see(searcher):
     def feedback(member: bool) -> np.ndarray:
         filters = Filters(member=member)
         mask = searcher.allowed(filters)
-        tokens, vector = searcher.query_tokens(query), searcher.encode_query(query)
-        ranking = rank_hybrid(searcher, query, tokens, vector,
-                              searcher.dense_scores(vector, mask),
-                              searcher.lexical_scores(tokens, mask, member), mask, member)
+        question = analyse(searcher, query)
+        ranking = rank_hybrid(searcher, question, searcher.dense_scores(question.vector, mask),
+                              searcher.lexical_scores(list(question.tokens), mask, member),
+                              mask, member)
         return ranking.passage_signals["rm3"]
 
     public = searcher.allowed(Filters())
