@@ -150,11 +150,14 @@ def fuse_signals(searcher: Searcher, fixed: Fixed, dense: np.ndarray, lexical: L
 
 def resource_level(searcher: Searcher, fused: np.ndarray, signals: dict[str, np.ndarray],
                    cover: float) -> Ranking:
-    """A resource scores its best passage, raised by the hierarchy."""
-    own: dict[str, float] = {}
-    for i in np.flatnonzero(np.isfinite(fused)):
-        rid = searcher.passage_resource(int(i))
-        own[rid] = max(own.get(rid, -np.inf), float(fused[i]))
+    """A resource scores its best passage, raised by the hierarchy (array work over the
+    retrieved passages, no Python loop over them)."""
+    finite, position = _retrieved(searcher, fused)
+    best = np.full(len(searcher.resource_signals.ids), -np.inf)
+    np.maximum.at(best, position, fused[finite].astype(np.float64))
+    present, first = np.unique(position, return_index=True)
+    ids = searcher.resource_signals.ids
+    own = {ids[r]: float(best[r]) for r in present[np.argsort(first, kind="stable")]}
     cfg = searcher.config.ranking
     scores = (hierarchy_lift(own, searcher.resource_signals.parents, cfg.hierarchy)
               if cfg.hierarchy > 0 else own)
@@ -162,26 +165,43 @@ def resource_level(searcher: Searcher, fused: np.ndarray, signals: dict[str, np.
     return Ranking(fused, scores, signals, per_resource, cover)
 
 
+def _retrieved(searcher: Searcher, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The retrieved passages (finite fused score) in index order, and their resources'
+    positions."""
+    finite = np.flatnonzero(np.isfinite(fused))
+    return finite, searcher.resource_signals.passage_position[finite]
+
+
 def group_ranked(searcher: Searcher, ranking: Ranking, dense: np.ndarray,
                  stemmed: np.ndarray, k: int) -> list[ResourceHit]:
-    """The `k` best resources by resource score, each with its best passages."""
+    """The `k` best resources by resource score (ties: the earlier best passage), each with
+    its best passages."""
     fused = ranking.fused
-    best: dict[str, list[int]] = {}
-    for i in np.argsort(-fused, kind="stable"):
-        if not np.isfinite(fused[i]):
-            break
-        best.setdefault(searcher.passage_resource(int(i)), []).append(int(i))
-    order = sorted(best, key=lambda rid: (-ranking.resource_scores[rid], best[rid][0]))
+    finite, _ = _retrieved(searcher, fused)
+    order = finite[np.argsort(-fused[finite], kind="stable")]
+    position = searcher.resource_signals.passage_position[order]
+    present, first = np.unique(position, return_index=True)
+    ids = searcher.resource_signals.ids
+    best_passage = {ids[r]: int(order[f]) for r, f in zip(present, first, strict=True)}
+    chosen = sorted(best_passage, key=lambda rid: (-ranking.resource_scores[rid],
+                                                   best_passage[rid]))[:k]
     hits = []
-    for rid in order[:k]:
-        shown = best[rid][: searcher.config.passages_per_resource]
-        passages = [PassageHit(i, float(fused[i]), float(dense[i]), float(stemmed[i]))
-                    for i in shown]
-        signals = dict(ranking.resource_signals.get(rid, {}))
-        for name, values in ranking.passage_signals.items():
-            pick = values[shown[0]] if name in ("name", "resource") else values[shown].max()
-            signals[name] = float(pick)
-        hits.append(ResourceHit(searcher.resources[rid], ranking.resource_scores[rid],
-                                max(p.dense for p in passages),
-                                max(p.lexical for p in passages), tuple(passages), signals))
+    for rid in chosen:
+        shown = [int(i) for i in order[position == searcher.resource_signals.position[rid]]
+                 [: searcher.config.passages_per_resource]]
+        hits.append(_hit(searcher, ranking, rid, shown, dense, stemmed))
     return hits
+
+
+def _hit(searcher: Searcher, ranking: Ranking, rid: str, shown: list[int],
+         dense: np.ndarray, stemmed: np.ndarray) -> ResourceHit:
+    fused = ranking.fused
+    passages = [PassageHit(i, float(fused[i]), float(dense[i]), float(stemmed[i]))
+                for i in shown]
+    signals = dict(ranking.resource_signals.get(rid, {}))
+    for name, values in ranking.passage_signals.items():
+        pick = values[shown[0]] if name in ("name", "resource") else values[shown].max()
+        signals[name] = float(pick)
+    return ResourceHit(searcher.resources[rid], ranking.resource_scores[rid],
+                       max(p.dense for p in passages), max(p.lexical for p in passages),
+                       tuple(passages), signals)

@@ -63,7 +63,7 @@ class ResourceSignals:
     def __init__(self, resources: Sequence[dict[str, Any]], vectors: np.ndarray | None,
                  passage_resource: Sequence[str]) -> None:
         self.ids = [r["id"] for r in resources]
-        position = {rid: i for i, rid in enumerate(self.ids)}
+        self.position = position = {rid: i for i, rid in enumerate(self.ids)}
         self.vectors = vectors
         # In float64: a row's cosine must not depend on how many rows the product has (BLAS
         # blocking), so an anonymous score equals a public-only index's to the last bit.
