@@ -6,9 +6,9 @@ its passage ranking becomes a resource ranking by each resource's best passage. 
 `eval run`'s metrics on the public qrels, beside this service's hybrid run in the same
 process:
 
-- **txtai** (`txtai.Embeddings`, hybrid): e5 through sentence-transformers with the e5
-  prompts, txtai's BM25 over edge n-grams (3–6 characters) with its « bayes » score
-  calibration, fused by its log-odds rule — the best setup of issue 17's external set.
+- **txtai** (`txtai.Embeddings`, hybrid): the version's e5 encoder with the e5 prompts,
+  txtai's BM25 over edge n-grams (3–6 characters) with its « bayes » score calibration,
+  fused by its log-odds rule — the best setup of issue 17's external set.
 - **bm25s + e5, RRF**: bm25s over French words (Snowball stemmer, bm25s's French stop
   words), FAISS inner product, reciprocal rank fusion (k 60): the plainest hybrid.
 
@@ -20,7 +20,6 @@ Used to see where the service stands, never to choose a setting.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from eval.tables import fixed_table
 Ranker = Callable[[str, np.ndarray], list[int]]  # question, its vector → passage positions
 COLUMNS = ("overall", "paraphrase", "thematic", "factual", "keyword", "typo", "foreign")
 RRF_K = 60
+QUERY, PASSAGE = "query: ", "passage: "  # e5's prompts, as txtai's instructions
 DEPTH = 100
 
 
@@ -60,14 +60,20 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[int]:
     return sorted(scores, key=lambda item: -scores[item])
 
 
-def txtai_ranker(texts: Sequence[str], model_dir: Path) -> Ranker:
-    """txtai's hybrid index over `texts` (its dense half uses the e5 model in `model_dir`)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+def txtai_ranker(texts: Sequence[str], embedder: Any) -> Ranker:
+    """txtai's hybrid index over `texts`; its dense half calls `embedder` (the version's e5
+    encoder, the one this service searches with) through txtai's external vectors, with
+    txtai's e5 instructions, so no second copy of the model is loaded or looked up."""
     from txtai import Embeddings
 
+    def transform(batch: Sequence[str]) -> np.ndarray:
+        if all(t.startswith(QUERY) for t in batch):
+            return embedder.encode_queries([t[len(QUERY):] for t in batch])
+        return embedder.encode_passages([t[len(PASSAGE):] for t in batch])
+
     embeddings = Embeddings(
-        path=str(model_dir), method="sentence-transformers", content=False, hybrid=True,
-        instructions={"query": "query: ", "data": "passage: "},
+        method="external", transform=transform, content=False, hybrid=True,
+        instructions={"query": QUERY, "data": PASSAGE},
         scoring={"method": "bm25", "terms": True, "normalize": "bayes",
                  "tokenizer": {"ngrams": {"nmin": 3, "nmax": 6, "edge": True}}})
     embeddings.index(list(enumerate(texts)))
@@ -109,7 +115,6 @@ def peer_results(rank: Ranker, qs: QuestionSet, vectors: dict[str, np.ndarray],
 def compare(index: Path, splits: Sequence[str], eval_dir: Path,
             peers: Sequence[str] = ("txtai", "bm25s")) -> dict[str, dict[str, dict]]:
     """{split: {setup: evaluate(...) rows}} for this service's hybrid run and each peer."""
-    from indexer.model import resolve_model
     from search_service.loading import load_searcher
     from search_service.retrieval import Filters
 
@@ -121,7 +126,7 @@ def compare(index: Path, splits: Sequence[str], eval_dir: Path,
     private = {rid for rid, r in searcher.resources.items() if r["private"]}
     rankers: dict[str, Ranker] = {}
     if "txtai" in peers:
-        rankers["txtai hybrid (edge n-grams, bayes)"] = txtai_ranker(texts, resolve_model())
+        rankers["txtai hybrid (edge n-grams, bayes)"] = txtai_ranker(texts, searcher.embedder)
     if "bm25s" in peers:
         rankers["bm25s + e5, RRF"] = bm25s_rrf_ranker(texts, searcher.data.vectors[public])
     out: dict[str, dict[str, dict]] = {}
