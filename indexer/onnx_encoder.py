@@ -167,22 +167,31 @@ class OnnxEncoder:
     def clip(self, text: str, prompt: str, max_tokens: int) -> str:
         """The longest prefix of `text` that, behind `prompt`, fits in `max_tokens` model
         tokens (special tokens included), cut where a token ends (as Embedder.clip)."""
+        return self._clip(text, prompt, max_tokens)[0]
+
+    def _clip(self, text: str, prompt: str, max_tokens: int) -> tuple[str, Any]:
+        """`clip`'s text, and its encoding when it is `text` whole (so it is not encoded
+        again), else None."""
         full = prompt + text
         encoded = self.tokenizer.encode(full)
         if len(encoded.ids) < max_tokens:
-            return text
+            return text, encoded
         kept = encoded.offsets[1: 1 + max(max_tokens - self._specials, 0)]
         ends = [end for start, end in kept if end > start]
         if not ends or ends[-1] >= len(full.rstrip()):
-            return text
-        return full[: ends[-1]][len(prompt):]
+            return text, encoded
+        return full[: ends[-1]][len(prompt):], None
 
     def _encode(self, texts: Sequence[str], prompt: str,
                 max_tokens: int | None = None) -> np.ndarray:
         texts = [unicodedata.normalize(self.settings.unicode_form, t) for t in texts]
         if max_tokens is not None:
-            texts = [self.clip(t, prompt, max_tokens) for t in texts]
-        encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
+            clipped = [self._clip(t, prompt, max_tokens) for t in texts]
+            texts = [t for t, _ in clipped]
+            encodings = [e if e is not None else self.tokenizer.encode(prompt + t)
+                         for t, e in clipped]
+        else:
+            encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for row, encoding in enumerate(encodings):
             # One text per run: dynamic quantization scales activations per tensor, so in a
