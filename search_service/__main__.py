@@ -44,6 +44,22 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
+def _pg_searcher(settings: Settings) -> Any:
+    """The database's current version; None while the database is down (the service
+    starts, answers 503 with the reason and loads the version once the database is back)."""
+    from search_service.loading import encoder_options
+    from search_service.pg_loading import load_pg_searcher, settings_database
+    from search_service.storage import StorageUnavailable
+
+    try:
+        return load_pg_searcher(settings_database(settings), cache_dir=settings.model_cache(),
+                                **encoder_options(settings))
+    except StorageUnavailable as exc:
+        log.error("starting without an index (retried every %.0f s): %s",
+                  settings.reload_interval, exc)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="search_service", description=__doc__)
     parser.add_argument("--index", type=Path, help="index directory (follows its `current` link)")
@@ -70,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         return 2
     try:
-        searcher = load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
-                                 **encoder_options(settings))
-    except IndexerError as exc:
+        searcher = (_pg_searcher(settings) if settings.backend == "postgres" else
+                    load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
+                                  **encoder_options(settings)))
+    except (IndexerError, ValueError) as exc:
         log.error("cannot start: %s", " ".join(str(exc).split()))
         return 2
     uvicorn.run(create_app(settings, searcher=searcher), host=settings.host,

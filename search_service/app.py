@@ -26,22 +26,55 @@ STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("search_service")
 
 
+def _reloader(settings: Settings, searcher: Searcher | None) -> Reloader:
+    """The live searcher (loaded now unless given) and how to follow its pointer: the
+    `current` link of the index directory, or the database's `rtes_current`."""
+    from search_service.loading import encoder_options, load_searcher
+
+    options = {"cache_dir": settings.model_cache(), **encoder_options(settings)}
+    if settings.backend == "postgres":
+        return _pg_reloader(settings, searcher, options)
+    live = searcher or load_searcher(settings.index_dir, **options)
+    return Reloader(settings.index_dir, live,
+                    lambda d: load_searcher(d, embedder=live.embedder, **options))
+
+
+def _pg_reloader(settings: Settings, searcher: Searcher | None,
+                 options: dict[str, object]) -> Reloader:
+    """As `_reloader`, from the database; down at start-up, the service answers 503 and
+    loads the version as soon as the database is back (the watcher's next check)."""
+    from search_service.pg_loading import current_version, load_pg_searcher, settings_database
+    from search_service.storage import StorageUnavailable
+
+    database = settings_database(settings)
+    live, unavailable = searcher, None
+    if live is None:
+        try:
+            live = load_pg_searcher(database, **options)  # type: ignore[arg-type]
+        except StorageUnavailable as exc:
+            log.error("starting without an index: %s", exc)
+            unavailable = str(exc)
+    embedder = [live.embedder if live else None]
+
+    def load(_: Path) -> Searcher:
+        fresh = load_pg_searcher(database, embedder=embedder[0], **options)  # type: ignore[arg-type]
+        embedder[0] = fresh.embedder
+        return fresh
+
+    reloader = Reloader(settings.index_dir, live, load, target=lambda: current_version(database))
+    reloader.unavailable = unavailable
+    return reloader
+
+
 def _lifespan(settings: Settings, searcher: Searcher | None
               ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Load the index (unless `searcher` is given), keep a reloader, watch `current`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from search_service.loading import encoder_options, load_searcher
-
-        live = searcher or load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
-                                         **encoder_options(settings))
-        log.info("serving index version %s", describe(live))
-        app.state.reloader = Reloader(
-            settings.index_dir, live,
-            lambda d: load_searcher(d, embedder=live.embedder, cache_dir=settings.model_cache(),
-                                    **encoder_options(settings)),
-        )
+        app.state.reloader = _reloader(settings, searcher)
+        live = app.state.reloader.searcher
+        log.info("serving index version %s", describe(live) if live else "none yet")
         watcher = None
         if settings.reload_interval > 0:
             watcher = Watcher(app.state.reloader, settings.reload_interval)

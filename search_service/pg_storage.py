@@ -85,7 +85,7 @@ class Database:
     def __init__(self, url: str, timeout_ms: int = 2000, size: int = 4) -> None:
         self.url = url
         self.pool = ConnectionPool(
-            url, min_size=1, max_size=size, open=False, timeout=timeout_ms / 1000 + 1,
+            url, min_size=1, max_size=size, open=False, timeout=timeout_ms / 1000,
             check=ConnectionPool.check_connection, name="rtes",
             kwargs={"options": f"-c statement_timeout={timeout_ms}", "connect_timeout": 5})
         self.pool.open(wait=False)
