@@ -32,7 +32,8 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": "WARNING"},
         "loggers": {name: logger for name in ("uvicorn", "uvicorn.access", "search_service",
                                               "indexer")}
-                   | {"uvicorn.error": {"level": level}},
+                   | {"uvicorn.error": {"level": level}}
+                   | {"bm25s": {"level": "WARNING"}},  # it logs each index it builds
     }
 
 

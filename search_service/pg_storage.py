@@ -100,6 +100,10 @@ class Database:
                 psycopg.errors.AdminShutdown) as exc:
             raise StorageUnavailable(f"database {redact(self.url)} unavailable: "
                                      f"{first_line(exc)}") from exc
+        except psycopg.errors.UndefinedTable as exc:  # pruned while it was still live
+            raise StorageUnavailable("the version being served was pruned from the database; "
+                                     "the service loads the current one at its next check"
+                                     ) from exc
 
     def close(self) -> None:
         self.pool.close()
