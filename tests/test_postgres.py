@@ -153,3 +153,21 @@ def test_database_down_at_start_up_is_a_503_then_loads(own_pg, seed_index, embed
         assert wait_for(client, 200, seconds=60).status_code == 200
     finally:
         client.__exit__(None, None, None)
+
+
+@pytest.mark.real_model
+def test_postgres_gives_the_recorded_run(pg_searcher):
+    """The recorded run of the embedded path (`eval/fixtures/seed_run.jsonl`), unchanged on
+    the postgres backend: same resources in the same order, same answers."""
+    from dataclasses import asdict
+
+    from eval.data import default_eval_dir, load_question_set
+    from eval.fixture import DEFAULT_FIXTURE, FIXTURE_SPLITS, compare_runs, read_fixture, record
+    from search_service.pipeline import run_search
+
+    qs = load_question_set(default_eval_dir())
+    questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
+    got = record(questions, lambda text: asdict(run_search(pg_searcher, text)))
+    problems = compare_runs(read_fixture(DEFAULT_FIXTURE), got,
+                            pg_searcher.answer_config.confidence_threshold)
+    assert problems == [], "\n".join(problems[:20])
