@@ -143,7 +143,7 @@ def bench_pg_scale(n: int, settings: ScaleSettings, log: Log) -> dict[str, Any]:
         _copy_vectors(conn, vectors)
         load_s = time.perf_counter() - started
         log(f"postgres scale {n}: rows loaded in {load_s:.1f} s")
-        conn.execute("SET maintenance_work_mem = '1GB'")
+        conn.execute("SET maintenance_work_mem = '2GB'")
         started = time.perf_counter()
         conn.execute(f"CREATE INDEX ON synthetic USING hnsw (embedding vector_ip_ops) WITH "
                      f"(m = {PG_HNSW['m']}, ef_construction = {PG_HNSW['ef_construction']})")

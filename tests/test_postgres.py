@@ -171,3 +171,20 @@ def test_postgres_gives_the_recorded_run(pg_searcher):
     problems = compare_runs(read_fixture(DEFAULT_FIXTURE), got,
                             pg_searcher.answer_config.confidence_threshold)
     assert problems == [], "\n".join(problems[:20])
+
+
+def test_bench_pgscale_measures_hnsw_against_exact(tmp_path, capsys):
+    """`eval bench --parts pgscale`: a synthetic pgvector table, its HNSW and exact rows."""
+    import json
+
+    from eval.__main__ import main
+
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--parts", "pgscale", "--pg-sizes", "2000", "--scale-queries", "8",
+                 "--json", str(out)]) == 0
+    assert "pgvector over 2000 synthetic rows" in capsys.readouterr().out
+    (size,) = json.loads(out.read_text())["pgscale"]
+    exact = size["rows"][-1]
+    assert size["n"] == 2000 and exact["index"] == "exact (seq scan)"
+    assert exact["recall_at_10"] == 1.0
+    assert all(0.5 < r["recall_at_10"] <= 1.0 for r in size["rows"])
