@@ -275,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.command_line = "python -m eval " + shlex.join(argv)
-    if args.command == "run" and not (args.index or args.url):
-        print("error: give --index DIR (in-process) or --url URL", file=sys.stderr)
+    if args.command == "run" and not (args.index or args.url or args.backend == "postgres"):
+        print("error: give --index DIR (in-process), --backend postgres or --url URL",
+              file=sys.stderr)
         return 2
     from indexer.errors import IndexerError
 

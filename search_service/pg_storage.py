@@ -35,8 +35,9 @@ T = TypeVar("T")
 # the classic (k1 + 1) numerator (a constant factor, but min-max scaling is not all it meets).
 # Lexical candidates kept per query: every match at the seeds' size, as bm25s scores them all.
 LEXICAL_LIMIT = 10_000
-# HNSW's candidate list (pgvector's default is 40): at least the candidates asked for.
-MIN_EF_SEARCH = 100
+# HNSW's candidate list (pgvector's default is 40), set per connection so a search is one
+# statement; a search asking more candidates than this sets it for its own transaction.
+EF_SEARCH = 100
 
 LEXICAL_SQL = """
 WITH q AS (SELECT s.term, s.df, count(*) AS qtf
@@ -87,7 +88,8 @@ class Database:
         self.pool = ConnectionPool(
             url, min_size=1, max_size=size, open=False, timeout=timeout_ms / 1000,
             check=ConnectionPool.check_connection, name="rtes",
-            kwargs={"options": f"-c statement_timeout={timeout_ms}", "connect_timeout": 5})
+            kwargs={"options": f"-c statement_timeout={timeout_ms} -c hnsw.ef_search="
+                               f"{EF_SEARCH}", "connect_timeout": 5, "autocommit": True})
         self.pool.open(wait=False)
 
     def run(self, work: Callable[[Any], T]) -> T:
@@ -124,11 +126,12 @@ class PostgresStorage:
         sql = (f"SELECT p.pos, -(p.embedding <#> %(vector)s::vector) FROM {self.schema}"
                f".passages p WHERE true{where} ORDER BY p.embedding <#> %(vector)s::vector "
                "LIMIT %(k)s")
-        ef = max(MIN_EF_SEARCH, k)
 
         def work(conn: Any) -> list[tuple[int, float]]:
+            if k <= EF_SEARCH:
+                return conn.execute(sql, params).fetchall()
             with conn.transaction():
-                conn.execute(f"SET LOCAL hnsw.ef_search = {min(ef, 1000)}")
+                conn.execute(f"SET LOCAL hnsw.ef_search = {min(k, 1000)}")
                 return conn.execute(sql, params).fetchall()
 
         scores = np.full(self.size, -1.0, dtype=np.float32)
