@@ -188,3 +188,16 @@ def test_bench_pgscale_measures_hnsw_against_exact(tmp_path, capsys):
     assert size["n"] == 2000 and exact["index"] == "exact (seq scan)"
     assert exact["recall_at_10"] == 1.0
     assert all(0.5 < r["recall_at_10"] <= 1.0 for r in size["rows"])
+
+
+def test_the_embedded_path_never_imports_psycopg():
+    """The core and the embedded service load without the database driver."""
+    import subprocess
+    import sys
+
+    code = ("import sys, search_service.app, search_service.loading, search_service.pipeline, "
+            "indexer.build, eval.runner; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('psycopg', 'psycopg_pool', 'pgserver')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "[]"
