@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from eval.backends import add_backend_options, private_ids_of_index
 from eval.data import SPLITS, QuestionSetError, default_eval_dir, load_question_set
 from eval.metrics import format_table
 from eval.runner import RunReport, http_backend, in_process_backend, run_questions
@@ -40,24 +40,13 @@ def print_report(report: RunReport) -> None:
     print(f"private leaks: {leaks}" + (f" {report.leaks}" if leaks else ""))
 
 
-def _private_ids(index: Path | None) -> set[str]:
-    if index is None:
-        return set()
-    from indexer.opening import resolve_version
-    from indexer.store import RESOURCES_FILE
-
-    version = resolve_version(index)
-    rows = [json.loads(line) for line in (version / RESOURCES_FILE).read_text().splitlines()]
-    return {r["id"] for r in rows if r["private"]}
-
-
 def _searcher(args: argparse.Namespace) -> Any:
     """The version's own configuration; --fusion/--dense-weight compare alternatives on dev."""
     from dataclasses import replace
 
-    from search_service.loading import load_searcher
+    from eval.backends import open_searcher
 
-    searcher = load_searcher(args.index)
+    searcher = open_searcher(args)
     changes = {k: v for k, v in (("fusion", args.fusion), ("dense_weight", args.dense_weight))
                if v is not None}
     if changes:
@@ -72,11 +61,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from indexer.settings import Settings
 
     token = Settings().eval_token if args.member else None
+    private = private_ids_of_index(args.index)
     if args.url:
         backend = http_backend(args.url, token=token)
     else:
-        backend = in_process_backend(_searcher(args), member=args.member)
-    private = _private_ids(args.index)
+        from eval.backends import private_ids
+
+        searcher = _searcher(args)
+        backend, private = in_process_backend(searcher, member=args.member), private_ids(searcher)
     reports = []
     for split in splits:
         for mode in modes:
@@ -176,6 +168,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dense-weight", type=float,
                    help="in-process only: dense weight of the weighted fusion (tuned: 0.6)")
     p.add_argument("--eval-dir", type=Path, default=default_eval_dir())
+    add_backend_options(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -285,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.command_line = "python -m eval " + shlex.join(argv)
-    if args.command == "run" and not (args.index or args.url):
-        print("error: give --index DIR (in-process) or --url URL", file=sys.stderr)
+    if args.command == "run" and not (args.index or args.url or args.backend == "postgres"):
+        print("error: give --index DIR (in-process), --backend postgres or --url URL",
+              file=sys.stderr)
         return 2
     from indexer.errors import IndexerError
 

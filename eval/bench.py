@@ -142,9 +142,10 @@ def run_bench(options: BenchOptions, log: Log = lambda _: None) -> dict[str, Any
     """Run the chosen parts; every number lands in one JSON-ready dict."""
     started = time.perf_counter()
     results: dict[str, Any] = {"environment": environment(), "parts": list(options.parts)}
-    needs_model = bool({"build", "service"} & set(options.parts))
-    if "service" in options.parts and options.index is None and "build" not in options.parts:
-        raise ValueError("the service part needs --index DIR, or the build part to make one")
+    needs_model = bool({"build", "service", "postgres"} & set(options.parts))
+    if ({"service", "postgres"} & set(options.parts) and options.index is None
+            and "build" not in options.parts):
+        raise ValueError("the service and postgres parts need --index DIR, or the build part")
     embedder = None
     if needs_model:
         from eval.encoders import bench_encoder
@@ -166,8 +167,17 @@ def run_bench(options: BenchOptions, log: Log = lambda _: None) -> dict[str, Any
             if "service" in options.parts:
                 results["service"]["ndcg10"] = ndcg_by_split(index_dir, embedder,
                                                              options.eval_dir)
+        if "postgres" in options.parts:
+            from eval.bench_pg import bench_postgres
+
+            results["postgres"] = bench_postgres(index_dir, questions, embedder, options.mode,
+                                                 log)
     if "scale" in options.parts:
         results["scale"] = run_scale(options.sizes, options.scale, log)
+    if "pgscale" in options.parts:
+        from eval.bench_pg import bench_pg_scale
+
+        results["pgscale"] = [bench_pg_scale(n, options.scale, log) for n in options.pg_sizes]
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     service = results.get("service", {})
     results["ok"] = not any(r.get("errors") for r in

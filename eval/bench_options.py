@@ -9,7 +9,8 @@ from pathlib import Path
 from eval.data import default_eval_dir
 from eval.scale import DEFAULT_SIZES, ScaleSettings
 
-PARTS = ("build", "service", "baseline", "scale")
+PARTS = ("build", "service", "baseline", "scale", "postgres", "pgscale")
+DEFAULT_PARTS = ("build", "service", "baseline", "scale")
 DEFAULT_CONCURRENCY = (1, 4, 16)
 
 
@@ -17,11 +18,12 @@ DEFAULT_CONCURRENCY = (1, 4, 16)
 class BenchOptions:
     seeds: Path
     index: Path | None = None  # serve this index instead of the one the build part makes
-    parts: tuple[str, ...] = PARTS
+    parts: tuple[str, ...] = DEFAULT_PARTS
     queries: int | None = None  # questions for the single-query latencies (None: all)
     requests: int = 160  # per concurrency level
     concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
     sizes: tuple[int, ...] = DEFAULT_SIZES
+    pg_sizes: tuple[int, ...] = (100_000,)  # the synthetic pgvector table (pgscale part)
     scale: ScaleSettings = ScaleSettings()
     eval_dir: Path = default_eval_dir()
     mode: str = "hybrid"
@@ -53,9 +55,12 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help="seed exports to build from (default: the repository's seeds/)")
     p.add_argument("--index", type=Path,
                    help="serve this index instead of the one built by the build part")
-    p.add_argument("--parts", type=parse_parts, default=PARTS,
-                   help="comma-separated subset of build,service,baseline,scale (default: all); "
-                        "baseline: the float32 encoder's build, floor, throughput and nDCG@10")
+    p.add_argument("--parts", type=parse_parts, default=DEFAULT_PARTS,
+                   help="comma-separated subset of build,service,baseline,scale,postgres,pgscale "
+                        "(default: the first four); baseline: the float32 encoder's build, "
+                        "floor, throughput and nDCG@10; postgres: run_search on a pgserver "
+                        "PostgreSQL against the embedded path; pgscale: pgvector HNSW over "
+                        "--pg-sizes synthetic rows")
     p.add_argument("--queries", type=int, default=None,
                    help="questions for single-query latency (default: the whole question set)")
     p.add_argument("--requests", type=int, default=160,
@@ -64,6 +69,8 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help="concurrency levels (default 1,4,16)")
     p.add_argument("--sizes", type=int_list, default=DEFAULT_SIZES,
                    help="synthetic corpus sizes for FAISS (default 10000,100000,1000000)")
+    p.add_argument("--pg-sizes", type=int_list, default=(100_000,),
+                   help="synthetic table sizes for the pgscale part (default 100000)")
     p.add_argument("--scale-queries", type=int, default=ScaleSettings().queries,
                    help="queries per synthetic corpus (default 200)")
     p.add_argument("--large-ef-construction", type=int,
@@ -80,4 +87,5 @@ def bench_options(args: argparse.Namespace) -> BenchOptions:
     return BenchOptions(seeds=args.seeds, index=args.index, parts=args.parts,
                         queries=args.queries, requests=args.requests,
                         concurrency=args.concurrency, sizes=args.sizes, scale=scale,
+                        pg_sizes=args.pg_sizes,
                         eval_dir=args.eval_dir)

@@ -70,6 +70,26 @@ def _baseline_tables(baseline: dict[str, Any]) -> str:
             f"\n\n{levels}")
 
 
+def _postgres_tables(results: dict[str, Any]) -> list[str]:
+    out = []
+    if "postgres" in results:
+        pg = results["postgres"]
+        rows = [(r["backend"], r["p50_ms"], r["p95_ms"]) for r in pg["rows"]]
+        out.append(f"In-process run_search ({pg['mode']}, {pg['questions']} questions, "
+                   f"interleaved), postgres / embedded p50 {pg['p50_ratio']}x; publish "
+                   f"{pg['publish_s']} s, load {pg['load_s']} s:\n\n"
+                   + text_table(("backend", "p50 ms", "p95 ms"), rows))
+    for size in results.get("pgscale", []):
+        rows = [(r["index"], r["ef_search"] or "-", r["p50_ms"], r["p95_ms"],
+                 r["recall_at_10"]) for r in size["rows"]]
+        out.append(f"pgvector over {size['n']} synthetic rows (COPY {size['load_s']} s, "
+                   f"HNSW build {size['build_s']} s, m={size['hnsw']['m']}, "
+                   f"ef_construction={size['hnsw']['ef_construction']}, table "
+                   f"{size['table_mb']} MiB):\n\n"
+                   + text_table(("index", "ef_search", "p50 ms", "p95 ms", "recall@10"), rows))
+    return out
+
+
 def format_bench(results: dict[str, Any]) -> str:
     env = results["environment"]
     out = [f"Machine: {env['cpus']} CPUs, load average at start "
@@ -87,5 +107,6 @@ def format_bench(results: dict[str, Any]) -> str:
     if "scale" in results:
         out.append(f"FAISS scale (synthetic clustered vectors):\n\n"
                    f"{_scale_table(results['scale'])}")
+    out += _postgres_tables(results)
     out.append(f"Elapsed: {results['elapsed_s']} s")
     return "\n\n".join(out)

@@ -71,6 +71,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     pruned = prune_versions(args.out, keep=args.keep)
     print(f"index version: {summary.version_dir}"
           + (f" (pruned {len(pruned)} old version(s), kept {args.keep})" if pruned else ""))
+    if (args.backend or settings.backend) == "postgres":
+        _publish(summary.version_dir, args.database_url or settings.database_url, args.keep)
     print("resources per kind: " + ", ".join(f"{k} {n}" for k, n in sorted(summary.kinds.items())))
     print(f"resources: {summary.resources} ({summary.private} private)")
     print(f"passages: {summary.passages} ({summary.embedded} embedded, {summary.reused} reused)")
@@ -83,6 +85,22 @@ def _cmd_build(args: argparse.Namespace) -> int:
     print(f"sentences: {summary.sentences} ({summary.sentences_embedded} embedded)")
     print(f"seconds: {summary.seconds:.1f} ({rate:.1f} passages/s, whole build)")
     return 0
+
+
+def _publish(version_dir: Path, url: str | None, keep: int) -> None:
+    """The version just built, written into PostgreSQL and made current there."""
+    import time
+
+    from indexer.opening import open_version
+    from indexer.pg_store import PublishError, publish, redact
+
+    if not url:
+        raise PublishError("--backend postgres needs --database-url or RTES_DATABASE_URL")
+    started = time.perf_counter()
+    name, dropped = publish(url, open_version(version_dir), keep=keep)
+    print(f"postgres: version {name} current in {redact(url)} "
+          f"({time.perf_counter() - started:.1f} s"
+          + (f", dropped {len(dropped)} old version(s)" if dropped else "") + ")")
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -129,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--keep", type=int, default=3,
                        help="versions kept in versions/ after the switch (default 3)")
+        p.add_argument("--backend", choices=("embedded", "postgres"), default=None,
+                       help="postgres: also publish the version into RTES_DATABASE_URL and "
+                            "switch its `rtes_current` (the directory stays the staging copy "
+                            "whose vectors the next update reuses); default RTES_BACKEND")
+        p.add_argument("--database-url", default=None, help="default RTES_DATABASE_URL")
         p.set_defaults(func=_cmd_build)
     p = sub.add_parser("inspect", help="print an index's manifest and resources")
     p.add_argument("index_dir", type=Path)

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     # Query vectors kept by the search service's LRU cache (0: no cache).
     query_cache: int = Field(2048, ge=0)
 
+    # --- storage: `embedded` (FAISS and bm25s in the process, an index directory) or
+    # `postgres` (pgvector and a BM25 over tsvectors, `RTES_DATABASE_URL`).
+    backend: str = "embedded"
+    database_url: str | None = None
+    # Per statement (a search runs two): slower than this is a 503, never a wait.
+    database_timeout_ms: int = Field(2000, ge=1)
+    database_pool: int = Field(4, ge=1)
+
     # --- server
     index_dir: Path = Path("var/index")
     host: str = "127.0.0.1"
@@ -99,6 +107,19 @@ class Settings(BaseSettings):
         if value is not None and value not in ("float32", "int8"):
             raise ValueError(f"{value!r} is not an encoder: float32 or int8")
         return value
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        if value not in ("embedded", "postgres"):
+            raise ValueError(f"{value!r} is not a backend: embedded or postgres")
+        return value
+
+    def require_database_url(self) -> str:
+        """The database URL the postgres backend needs; a clear error without it."""
+        if not self.database_url:
+            raise ValueError("RTES_BACKEND=postgres needs RTES_DATABASE_URL (or --database-url)")
+        return self.database_url
 
     @field_validator("rate_limit", "auth_fail_limit", "feedback_rate_limit")
     @classmethod

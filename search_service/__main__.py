@@ -32,7 +32,8 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": "WARNING"},
         "loggers": {name: logger for name in ("uvicorn", "uvicorn.access", "search_service",
                                               "indexer")}
-                   | {"uvicorn.error": {"level": level}},
+                   | {"uvicorn.error": {"level": level}}
+                   | {"bm25s": {"level": "WARNING"}},  # it logs each index it builds
     }
 
 
@@ -42,6 +43,22 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     if not settings.trusted_proxies:
         return {"proxy_headers": False, "forwarded_allow_ips": ""}
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+
+
+def _pg_searcher(settings: Settings) -> Any:
+    """The database's current version; None while the database is down (the service
+    starts, answers 503 with the reason and loads the version once the database is back)."""
+    from search_service.loading import encoder_options
+    from search_service.pg_loading import load_pg_searcher, settings_database
+    from search_service.storage import StorageUnavailable
+
+    try:
+        return load_pg_searcher(settings_database(settings), cache_dir=settings.model_cache(),
+                                **encoder_options(settings))
+    except StorageUnavailable as exc:
+        log.error("starting without an index (retried every %.0f s): %s",
+                  settings.reload_interval, exc)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         return 2
     try:
-        searcher = load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
-                                 **encoder_options(settings))
-    except IndexerError as exc:
+        searcher = (_pg_searcher(settings) if settings.backend == "postgres" else
+                    load_searcher(settings.index_dir, cache_dir=settings.model_cache(),
+                                  **encoder_options(settings)))
+    except (IndexerError, ValueError) as exc:
         log.error("cannot start: %s", " ".join(str(exc).split()))
         return 2
     uvicorn.run(create_app(settings, searcher=searcher), host=settings.host,

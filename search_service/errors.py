@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from search_service.storage import StorageUnavailable
+
 log = logging.getLogger("search_service")
 
 
@@ -39,6 +41,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )[:500]
         return error_response(422, f"Paramètres invalides — {problems}",
                               f"Invalid parameters — {problems}")
+
+    @app.exception_handler(StorageUnavailable)
+    async def unavailable(_: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.error("storage unavailable: %s", exc)
+        return error_response(503, f"Base de données indisponible, réessayez : {exc}",
+                              f"Database unavailable, retry later: {exc}",
+                              headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

@@ -60,12 +60,21 @@ def load_searcher(index_dir: Path, config: RetrievalConfig | None = None,
     limit_search_threads()
     data = open_version(index_dir)
     signals = load_signals(data, data.manifest.model.dimension)
+    return searcher_for(data, signals, config, embedder, cache_dir, encoder, query_cache)
+
+
+def searcher_for(data: IndexData, signals: dict[str, Any], config: RetrievalConfig | None,
+                 embedder: Embedder | None, cache_dir: Path | None, encoder: str | None,
+                 query_cache: int, storage: Any = None) -> Searcher:
+    """The searcher of an opened version (a directory's, or the database's with its
+    `storage`): the model checked against the manifest, texts analysed, profiles loaded."""
     embedder = _embedder(data, embedder, cache_dir, encoder)
     require_model(data, embedder.info.checksum, embedder.info.path)
     require_encoder(data, embedder)
     require_kind(data, encoder)
     try:
-        searcher = Searcher(data, with_query_cache(embedder, query_cache), config, **signals)
+        searcher = Searcher(data, with_query_cache(embedder, query_cache), config,
+                            storage=storage, **signals)
     except IndexerError:
         raise
     except Exception as exc:  # a disagreement the checks above did not foresee

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from indexer.errors import IndexerError
 from search_service.retrieval import Searcher
+from search_service.storage import StorageUnavailable
 
 log = logging.getLogger("search_service.reload")
 MAX_REMEMBERED = 64  # refused versions remembered (not retried by the watcher, not re-logged)
@@ -58,36 +59,47 @@ class ReloadResult:
 class Reloader:
     """Owns the live searcher; `check()` swaps in a new version when `current` moved."""
 
-    def __init__(self, index_dir: Path, searcher: Searcher,
-                 load: Callable[[Path], Searcher]) -> None:
+    def __init__(self, index_dir: Path, searcher: Searcher | None,
+                 load: Callable[[Path], Searcher],
+                 target: Callable[[], Path | None] | None = None) -> None:
+        """`target` says where the live pointer is now (default: the `current` link of
+        `index_dir`; the postgres backend's reads `rtes_current`). `searcher` is None only
+        when the database was down at start-up: `check()` loads it once it is back."""
         self.index_dir = index_dir
         self.searcher = searcher
         self._load = load
+        self._target = target or (lambda: current_target(index_dir))
+        self.unavailable: str | None = None  # why the storage did not answer the last load
         self._lock = threading.Lock()
         self._refused: dict[Path, str] = {}  # version → why, each logged once
 
     @property
     def last_error(self) -> str | None:
         """Why the version `current` points to was refused (None: it is the live one)."""
-        target = current_target(self.index_dir)
+        target = self._target()
         return self._refused.get(target) if target is not None else None
 
     def check(self, force: bool = False) -> ReloadResult:
         with self._lock:
-            target = current_target(self.index_dir)
-            live = self.searcher.data.path.resolve()
+            target = self._target()
+            live = self.searcher.data.path.resolve() if self.searcher else Path("-")
             if target is None or target == live:
                 return ReloadResult(False, live.name)
             if target in self._refused and not force:
                 return ReloadResult(False, live.name, self._refused[target])
             try:
                 fresh = self._load(self.index_dir)
+            except StorageUnavailable as exc:  # transient: tried again at the next check
+                self.unavailable = str(exc)
+                return ReloadResult(False, live.name, str(exc))
             except Exception as exc:  # every refusal keeps the live version serving
                 return ReloadResult(False, live.name, self._refuse(target, live, exc))
             old = self.searcher
             self.searcher = fresh  # one reference assignment: readers see old or new, never half
             self._refused.clear()
-            log.info("swapped index version %s → %s", describe(old), describe(fresh))
+            self.unavailable = None
+            log.info("swapped index version %s → %s", describe(old) if old else "none",
+                     describe(fresh))
             return ReloadResult(True, fresh.data.path.name)
 
     def _refuse(self, target: Path, live: Path, exc: Exception) -> str:

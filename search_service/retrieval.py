@@ -28,6 +28,7 @@ from search_service.names import NameTable
 from search_service.prf import TermMatrix
 from search_service.question import Question, analyse
 from search_service.signals import LexicalField, ResourceSignals
+from search_service.storage import EmbeddedStorage, Storage
 
 if TYPE_CHECKING:
     from indexer.ngrams import NgramSettings
@@ -54,10 +55,11 @@ class Searcher:
                  answer_config: AnswerConfig | None = None, *,
                  ngram: tuple[NgramSettings, Mapping[str, Any]] | None = None,
                  resource_vectors: np.ndarray | None = None,
-                 lexicon: Lexicon | None = None) -> None:
+                 lexicon: Lexicon | None = None, storage: Storage | None = None) -> None:
         """Parameters come from the version's configuration file unless given (eval compares
         alternatives). `ngram`'s indexes: visibility (public, member) → the n-gram BM25 over
-        the passages it sees; `resource_vectors`: one row per resource of `data`."""
+        the passages it sees; `resource_vectors`: one row per resource of `data`; `storage`:
+        where candidates come from (default: FAISS and bm25s, `EmbeddedStorage`)."""
         if data.analyzer is None:
             raise ValueError("the version has no lexical section")
         self.data = data
@@ -70,12 +72,13 @@ class Searcher:
         rids = [p["resource_id"] for p in data.passages]
         self._passage_resource = rids
         private = self._filter_arrays(rids)
-        self._selectors: dict[bytes, tuple[int, Any]] = {}
         self.out_of_scope = np.zeros((0, embedder.dimension), dtype=np.float32)
         self._sentences_of: list[list[int]] = [[] for _ in data.passages]
         for row_index, row in enumerate(data.sentences):
             self._sentences_of[row["passage"]].append(row_index)
         self._ranking_signals(private, rids, ngram, resource_vectors)
+        self.storage: Storage = storage or EmbeddedStorage(data.faiss_index, self._ids,
+                                                           self.stemmed_field)
         self.lexicon = lexicon
         self._names = {who: NameTable.build((r for r in data.resources
                                              if visible(r["private"], who)), self.analyzer)
@@ -105,7 +108,6 @@ class Searcher:
         self._kind = np.array([self.resources[r]["kind"] for r in rids])
         years = [(self.resources[r]["date"] or "")[:4] for r in rids]
         self._year = np.array([int(y) if y.isdigit() else -1 for y in years])
-        self._id_to_index = {int(p["id"]): i for i, p in enumerate(self.data.passages)}
         self._ids = np.array([int(p["id"]) for p in self.data.passages], dtype=np.int64)
         return private
 
@@ -203,45 +205,17 @@ class Searcher:
             mask &= (self._year >= 0) & (self._year <= filters.year_to)
         return mask
 
-    def _selection(self, mask: np.ndarray) -> tuple[int, Any]:
-        """How many passages are allowed, and a FAISS selector for them (None: all).
+    def dense_scores(self, query_vector: np.ndarray, mask: np.ndarray,
+                     filters: Filters | None = None) -> np.ndarray:
+        """Cosine of every allowed passage among the storage's top candidates; -1 elsewhere."""
+        return self.storage.dense_scores(query_vector, mask, filters or Filters(),
+                                         self.config.candidates)
 
-        Cached per distinct mask (public, member, each filter combination), so a query does
-        no per-passage Python work before the FAISS search.
-        """
-        import faiss
-
-        if mask.all():
-            return self.size, None
-        key = mask.tobytes()
-        cached = self._selectors.get(key)
-        if cached is None:
-            ids = self._ids[mask]
-            cached = (len(ids), faiss.IDSelectorBatch(ids) if len(ids) else None)
-            if len(self._selectors) >= 256:
-                self._selectors.pop(next(iter(self._selectors)))
-            self._selectors[key] = cached
-        return cached
-
-    def dense_scores(self, query_vector: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Cosine of every allowed passage among FAISS's top candidates; -1 elsewhere."""
-        import faiss
-
-        scores = np.full(self.size, -1.0, dtype=np.float32)
-        allowed, selector = self._selection(mask)
-        if not allowed:
-            return scores
-        params = faiss.SearchParameters(sel=selector) if selector is not None else None
-        k = min(allowed, max(self.config.candidates, 1))
-        sims, ids = self.data.faiss_index.search(query_vector.reshape(1, -1), k, params=params)
-        for sim, pid in zip(sims[0], ids[0], strict=True):
-            if pid >= 0:
-                scores[self._id_to_index[int(pid)]] = sim
-        return scores
-
-    def lexical_scores(self, tokens: list[str], mask: np.ndarray, member: bool) -> np.ndarray:
+    def lexical_scores(self, tokens: list[str], mask: np.ndarray, member: bool,
+                       filters: Filters | None = None) -> np.ndarray:
         """BM25 with the statistics of the caller's visibility, 0 outside `mask`."""
-        return self.stemmed_field.scores(tokens, visibility(member), mask)
+        return self.storage.lexical_scores(tokens, visibility(member), mask,
+                                           filters or Filters(member=member))
 
     def fuse(self, dense: np.ndarray, lexical: np.ndarray, mask: np.ndarray,
              mode: str) -> np.ndarray:
@@ -267,9 +241,10 @@ class Searcher:
         question = (query if isinstance(query, Question)
                     else analyse(self, query, mode, query_vector))
         tokens, query_vector = list(question.tokens), question.vector
-        dense = (self.dense_scores(query_vector, mask) if query_vector is not None
+        dense = (self.dense_scores(query_vector, mask, filters) if query_vector is not None
                  else np.full(self.size, -1.0, dtype=np.float32))
-        lexical = (self.lexical_scores(tokens, mask, filters.member) if mode != "dense"
+        lexical = (self.lexical_scores(tokens, mask, filters.member, filters)
+                   if mode != "dense"
                    else np.zeros(self.size, dtype=np.float32))
         if mode == "hybrid":
             ranking = rank_hybrid(self, question, dense, lexical, mask, filters.member)

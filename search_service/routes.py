@@ -39,6 +39,10 @@ async def get_searcher(request: Request) -> Searcher:
     reloader = getattr(request.app.state, "reloader", None)
     if reloader is None:
         raise ApiError(503, "L'index n'est pas chargé.", "The index is not loaded.")
+    if reloader.searcher is None:  # the database was down at start-up and still is
+        why = reloader.unavailable or "no version loaded yet"
+        raise ApiError(503, f"L'index n'est pas chargé : {why}.",
+                       f"The index is not loaded: {why}.")
     return reloader.searcher
 
 

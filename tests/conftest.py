@@ -134,3 +134,37 @@ def live_server(seed_index: Path):
     server, url = start_server(seed_index)
     yield url
     stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL (pgserver: PostgreSQL 16 with pgvector) in a temporary directory,
+    stopped at the end of the session."""
+    from pg_helpers import start_pg, stop_pg
+
+    pgdata = tmp_path_factory.mktemp("pgdata")
+    url = start_pg(pgdata)
+    yield url
+    stop_pg(pgdata)
+
+
+@pytest.fixture(scope="session")
+def pg_seed(pg_server: str, seed_index: Path) -> str:
+    """The session's seed index published into `pg_server` (its vectors reused: the model
+    does not run again); returns the database URL."""
+    from indexer.opening import open_version
+    from indexer.pg_store import publish
+
+    publish(pg_server, open_version(seed_index))
+    return pg_server
+
+
+@pytest.fixture(scope="session")
+def pg_searcher(pg_seed: str, embedder):
+    """The searcher of the postgres backend on the seed index."""
+    from search_service.pg_loading import database_for, load_pg_searcher
+
+    return load_pg_searcher(database_for(pg_seed), embedder=embedder)
+
+
+BACKENDS = ("embedded", "postgres")

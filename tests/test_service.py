@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
 from fastapi.testclient import TestClient
 
 from search_service.app import create_app
@@ -19,10 +20,15 @@ PRIVATE_IDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def client(searcher, seed_index):
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request, searcher, seed_index):
+    """The app on each backend: the embedded index, and the same version in PostgreSQL."""
+    backend = {"backend": request.param}
+    if request.param == "postgres":
+        searcher = request.getfixturevalue("pg_searcher")
+        backend["database_url"] = request.getfixturevalue("pg_seed")
     settings = Settings(index_dir=seed_index, member_tokens=[TOKEN, "autre-jeton"],
-                        rate_limit_exempt=["testclient"], reload_interval=0)
+                        rate_limit_exempt=["testclient"], reload_interval=0, **backend)
     with TestClient(create_app(settings, searcher=searcher)) as c:
         yield c
 

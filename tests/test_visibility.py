@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MEMBER_TOKEN
+from conftest import BACKENDS, MEMBER_TOKEN
 
 from indexer.build import build_index
 from indexer.store import switch_current
@@ -46,8 +46,38 @@ QUERIES = [
 MODES = ("bm25", "dense", "hybrid")
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """Every test here on both backends."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def public_only(tmp_path_factory, seed_index: Path, seeds_dir: Path, embedder) -> Searcher:
+def searcher(request, backend, searcher):
+    return searcher if backend == "embedded" else request.getfixturevalue("pg_searcher")
+
+
+@pytest.fixture(scope="module")
+def public_only(request, backend, public_only_embedded, embedder) -> Searcher:
+    """The public-only index on the same backend: for postgres, published into a database
+    of its own on the session's server, so both sides run the same SQL."""
+    if backend == "embedded":
+        return public_only_embedded
+    from indexer.opening import open_version
+    from indexer.pg_store import connect, publish
+    from search_service.pg_loading import database_for, load_pg_searcher
+
+    url = request.getfixturevalue("pg_seed")
+    with connect(url) as conn:
+        conn.autocommit = True
+        conn.execute("CREATE DATABASE public_only")
+    other = url.replace("@/postgres?", "@/public_only?")
+    publish(other, open_version(public_only_embedded.data.path))
+    return load_pg_searcher(database_for(other), embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def public_only_embedded(tmp_path_factory, seed_index: Path, seeds_dir: Path, embedder) -> Searcher:
     """An index of the public resources only. It starts as a copy of the seed index, so the
     build reuses its vectors (the same floats, nothing encoded again)."""
     index_dir = tmp_path_factory.mktemp("public-only")
