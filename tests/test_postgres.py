@@ -20,7 +20,9 @@ from search_service.pg_loading import database_for, load_pg_searcher
 from search_service.retrieval import Filters
 from search_service.settings import Settings
 
-pytestmark = [pytest.mark.slow, pytest.mark.fast]
+# In the fast lane: what a search over PostgreSQL returns. Out of it (the full run only):
+# reload, database-down recovery and the HNSW bench, which wait on the server.
+pytestmark = pytest.mark.slow
 
 QUERIES = ["comment une collectivité soutient une épicerie solidaire", "Migracoop",
            "fiche n°110", "le restaurant social Balanzan à Vitry-sur-Seine", "ESS ANCT"]
@@ -35,6 +37,7 @@ def pg_app(url: str, index_dir: Path, searcher=None, embedder=None, **overrides
     return TestClient(create_app(settings, searcher=searcher, embedder=embedder))
 
 
+@pytest.mark.fast
 def test_a_published_version_holds_its_rows_indexes_and_statistics(pg_seed, seed_index):
     data = open_version(seed_index)
     schema = schema_for(data.path.name)
@@ -56,6 +59,7 @@ def test_a_published_version_holds_its_rows_indexes_and_statistics(pg_seed, seed
         assert seen == {"member"}, "a private passage's term counted in the public statistics"
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("member", [False, True])
 @pytest.mark.parametrize("query", QUERIES)
 def test_candidates_equal_the_embedded_path(searcher, pg_searcher, query, member):
@@ -73,6 +77,7 @@ def test_candidates_equal_the_embedded_path(searcher, pg_searcher, query, member
                        searcher.dense_scores(vector, mask, kinds), atol=1e-6)
 
 
+@pytest.mark.fast
 def test_a_version_is_published_once(pg_seed, seed_index):
     with pytest.raises(PublishError, match="already in the database"):
         publish(pg_seed, open_version(seed_index))
@@ -190,6 +195,7 @@ def test_bench_pgscale_measures_hnsw_against_exact(tmp_path, capsys):
     assert all(0.5 < r["recall_at_10"] <= 1.0 for r in size["rows"])
 
 
+@pytest.mark.fast
 def test_the_embedded_path_never_imports_psycopg():
     """The core and the embedded service load without the database driver."""
     import subprocess
