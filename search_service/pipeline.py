@@ -11,6 +11,7 @@ from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, highlight, score_sentences
+from search_service.answer_choice import learned_choice
 from search_service.caches import detect_language as cached_language
 from search_service.quote_window import first_quotable
 from search_service.quoted import answer_out
@@ -35,8 +36,10 @@ class Quoting:
 
 
 def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dict[int, str],
-          qvec: np.ndarray, terms: set[str], config: AnswerConfig) -> Quoting:
-    """Score the sentences of the answer passages and of the hits found by meaning only."""
+          qvec: np.ndarray, terms: set[str], config: AnswerConfig,
+          member: bool = False) -> Quoting:
+    """Score the sentences of the answer passages and of the hits found by meaning only;
+    the answer is the learned model's choice when the configuration has one."""
     semantic_only = [p.index for h in hits for p in h.passages
                      if not terms & searcher.passage_terms(p.index)]
     answer_idx = [p.index for h in hits[: config.answer_results]
@@ -57,7 +60,10 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
             spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
     in_answer = [c for c in ranked if c.passage_index in answer_idx]
     best_cosine = max((c.cosine for c in in_answer), default=-1.0)
-    return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
+    chosen = in_answer
+    if config.sentence_model.weights:
+        chosen = learned_choice(searcher, question, hits, qvec, terms, member, config)
+    return Quoting(spans, first_quotable(chosen, texts), best_cosine)
 
 
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
@@ -75,7 +81,8 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     confident, answer, confidence = bool(hits), None, 1.0 if hits else NO_ANSWER
     quoting = None
     if qvec is not None and hits:
-        quoting = quote(searcher, query, hits, texts, qvec, terms, config)
+        quoting = quote(searcher, query, hits, texts, qvec, terms, config,
+                        bool(filters and filters.member))
         spans = quoting.spans
         confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
         confident = confidence >= config.confidence_threshold
