@@ -89,6 +89,22 @@ class SentenceModel:
 
 
 @dataclass(frozen=True)
+class NoAnswerModel:
+    """A logistic regression giving the probability that the visible corpus answers (issue
+    18 §2), over `search_service.no_answer.NA_FEATURES` standardised by `means`, `scales`;
+    below `threshold` the search is not confident. `fitted`: split, date, how
+    (`python -m eval.no_answer_study --fit`). No weights: the old cosine difference."""
+
+    features: tuple[str, ...] = ()
+    means: tuple[float, ...] = ()
+    scales: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    threshold: float = 0.5
+    fitted: str = "not fitted: the cosine difference and confidence_threshold decide"
+
+
+@dataclass(frozen=True)
 class AnswerConfig:
     """The best answer sentence's cosine minus the question's cosine to the closest
     out-of-scope reference question must reach `confidence_threshold` (`eval calibrate`).
@@ -102,6 +118,7 @@ class AnswerConfig:
     answer_results: int
     candidate_results: int = 5
     sentence_model: SentenceModel = dataclasses.field(default_factory=SentenceModel)
+    no_answer_model: NoAnswerModel = dataclasses.field(default_factory=NoAnswerModel)
 
 
 @dataclass(frozen=True)
@@ -128,7 +145,8 @@ class SearchConfig:
 
 _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float),
                                        "bool": (bool,)}
-_SECTIONS = {"RankingConfig": RankingConfig, "SentenceModel": SentenceModel}
+_SECTIONS = {"RankingConfig": RankingConfig, "SentenceModel": SentenceModel,
+             "NoAnswerModel": NoAnswerModel}
 _SEQUENCES = {"tuple[str, ...]": str, "tuple[float, ...]": (int, float)}
 
 

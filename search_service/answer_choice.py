@@ -119,8 +119,19 @@ def candidates(searcher: Any, question: str, top: int = 5, member: bool = False)
                   with_quotes=True)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """The learned model's ranking of one search's candidates, and what the no-answer
+    model reads of it (`search_service.no_answer`)."""
+
+    ranked: list[Candidate]
+    logits: np.ndarray  # best first
+    best_bm25: float
+    best_cosine: float
+
+
 def learned_choice(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
-                   terms: set[str], member: bool, config: Any) -> list[Candidate]:
+                   terms: set[str], member: bool, config: Any) -> Choice:
     """The candidates of the first `candidate_results` hits, best first by the learned
     model of `config.sentence_model`; each candidate's score is its probability."""
     model = config.sentence_model
@@ -128,8 +139,11 @@ def learned_choice(searcher: Any, question: str, hits: Sequence[Any], qvec: np.n
                    set())
     logits = learned_scores(found.x, model.weights, model.means, model.scales, model.bias)
     order = np.argsort(-logits, kind="stable")
-    return [dataclasses.replace(found.ranked[k], score=sigmoid(float(logits[k])))
-            for k in order]
+    ranked = [dataclasses.replace(found.ranked[k], score=sigmoid(float(logits[k])))
+              for k in order]
+    bm25 = FEATURES.index("bm25")
+    return Choice(ranked, logits[order], float(found.x[:, bm25].max()) if len(found.x) else 0.0,
+                  float(found.x[:, 0].max()) if len(found.x) else -1.0)
 
 
 def check_model(model: Any) -> str | None:

@@ -11,8 +11,9 @@ from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, highlight, score_sentences
-from search_service.answer_choice import learned_choice
+from search_service.answer_choice import Choice, learned_choice
 from search_service.caches import detect_language as cached_language
+from search_service.no_answer import features_of, probability
 from search_service.quote_window import first_quotable
 from search_service.quoted import answer_out
 from search_service.results import (
@@ -33,6 +34,7 @@ class Quoting:
     spans: dict[int, tuple[int, int]]
     answer: Candidate | None
     best_cosine: float
+    choice: Choice | None = None  # the learned model's ranking, when configured
 
 
 def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dict[int, str],
@@ -60,10 +62,10 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
             spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
     in_answer = [c for c in ranked if c.passage_index in answer_idx]
     best_cosine = max((c.cosine for c in in_answer), default=-1.0)
-    chosen = in_answer
-    if config.sentence_model.weights:
-        chosen = learned_choice(searcher, question, hits, qvec, terms, member, config)
-    return Quoting(spans, first_quotable(chosen, texts), best_cosine)
+    if not config.sentence_model.weights:
+        return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
+    choice = learned_choice(searcher, question, hits, qvec, terms, member, config)
+    return Quoting(spans, first_quotable(choice.ranked, texts), best_cosine, choice)
 
 
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
@@ -77,24 +79,38 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
                            tokens=tokens)
     terms = set(tokens)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
-    spans: dict[int, tuple[int, int]] = {}
-    confident, answer, confidence = bool(hits), None, 1.0 if hits else NO_ANSWER
+    member = bool(filters and filters.member)
+    learned = bool(config.no_answer_model.weights and config.sentence_model.weights)
+    if learned and hits and qvec is None:  # bm25 mode: the vector only for the answer
+        qvec = searcher.encode_query(query)
+    confident, answer = bool(hits), None
+    confidence = (0.0 if learned else 1.0) if hits else (0.0 if learned else NO_ANSWER)
     quoting = None
     if qvec is not None and hits:
-        quoting = quote(searcher, query, hits, texts, qvec, terms, config,
-                        bool(filters and filters.member))
-        spans = quoting.spans
-        confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
-        confident = confidence >= config.confidence_threshold
-    if hits and abstain_reason(searcher, query, bool(filters and filters.member)):
-        confident, confidence = False, NO_ANSWER
+        quoting = quote(searcher, query, hits, texts, qvec, terms, config, member)
+        confidence = _confidence(searcher, quoting, terms, member, qvec, config)
+        confident = confidence >= (config.no_answer_model.threshold if learned
+                                   else config.confidence_threshold)
+    if hits and abstain_reason(searcher, query, member):
+        confident, confidence = False, 0.0 if learned else NO_ANSWER
     if confident and quoting is not None and quoting.answer is not None:
         answer = answer_out(searcher, query, quoting.answer, terms)
+    spans = quoting.spans if quoting is not None and mode != "bm25" else {}
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
     return SearchResult(query=query, language=cached_language(query), confident=confident,
                         confidence=round(confidence, 4), took_ms=round(took, 1),
                         answer=answer, results=tuple(results))
+
+
+def _confidence(searcher: Searcher, quoting: Quoting, terms: set[str], member: bool,
+                qvec: np.ndarray, config: AnswerConfig) -> float:
+    """The no-answer model's probability that the visible corpus answers, when the version
+    has one (and the learned sentence choice it reads); else the old cosine difference."""
+    if quoting.choice is not None and config.no_answer_model.weights:
+        values = features_of(searcher, quoting.choice, terms, member, qvec)
+        return probability(values, config.no_answer_model)
+    return quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
 
 
 def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],

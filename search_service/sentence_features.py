@@ -39,6 +39,7 @@ class VisibleStats:
     sentences: int
     avg_len: float
     passage_idf: dict[str, float]
+    passages: int
 
     def sentence_idf(self, term: str) -> float:
         df = self.sentence_df.get(term, 0)
@@ -81,7 +82,7 @@ class SentenceStats:
             pdf: Counter[str] = Counter(t for i in shown for t in searcher.passage_terms(i))
             idf = {t: math.log(1 + (len(shown) - n + 0.5) / (n + 0.5)) for t, n in pdf.items()}
             per[who] = VisibleStats(dict(df), len(seen), sum(lengths) / max(len(lengths), 1),
-                                    idf)
+                                    idf, len(shown))
         return cls(counts, per)
 
 
