@@ -87,20 +87,25 @@ def report(label: str, p: np.ndarray, rows: Rows, t: float, rules: bool) -> None
           f"false abstention {fa:.3f}")
 
 
-def write_model(rows: Rows, c: float, t: float, split: str, path: Path) -> None:
+def write_model(rows: Rows, keep: list[int], c: float, max_false: float, split: str,
+                path: Path) -> float:
+    """Fit on the whole split, choose the threshold on its probabilities (false abstention
+    ≤ `max_false`, the rules included) and store both in `path`'s answer section."""
     from search_service.no_answer import NA_FEATURES
 
-    model, mu, sd = fit(rows.x, rows.answerable, c)
+    model, mu, sd = fit(rows.x[:, keep], rows.answerable, c)
+    t = threshold(model.predict_proba((rows.x[:, keep] - mu) / sd)[:, 1], rows, max_false, True)
     config = json.loads(path.read_text(encoding="utf-8"))
     config["answer"]["no_answer_model"] = {
-        "features": list(NA_FEATURES), "means": [round(float(v), 6) for v in mu],
-        "scales": [round(float(v), 6) for v in sd],
+        "features": [NA_FEATURES[i] for i in keep],
+        "means": [round(float(v), 6) for v in mu], "scales": [round(float(v), 6) for v in sd],
         "weights": [round(float(v), 6) for v in model.coef_[0]],
         "bias": round(float(model.intercept_[0]), 6), "threshold": round(t, 4),
         "fitted": f"{split}, {len(rows.ids)} questions, {datetime.date.today()}, logistic "
-                  f"regression C {c}; threshold from 5-fold out-of-fold probabilities "
-                  f"(python -m eval.no_answer_study --fit)"}
+                  f"regression C {c}; threshold: false abstention <= {max_false} on {split} "
+                  f"with the rules of abstain.py (python -m eval.no_answer_study --fit)"}
     path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return t
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,27 +118,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-C", type=float, nargs="+", default=[1.0])
     ap.add_argument("--max-false", type=float, default=0.03)
     ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--save", type=Path, help="write the rows (pickle) for later study")
+    ap.add_argument("--features", nargs="+", help="a subset of NA_FEATURES (default: all)")
     args = ap.parse_args(argv)
     if args.split == "holdout":
         raise SystemExit("the holdout is never used to choose anything")
     rows = collect(load_searcher(args.index), args.split)
-    every = list(range(len(NA_FEATURES)))
+    if args.save:
+        import pickle
+
+        args.save.write_bytes(pickle.dumps(rows))
+    every = [NA_FEATURES.index(f) for f in (args.features or NA_FEATURES)]
     for c in args.C:
         p = out_of_fold(rows, every, c)
         for rules in (True, False):
             report(f"C {c} {'with' if rules else 'without'} rules", p, rows,
                    threshold(p, rows, args.max_false, rules), rules)
     c = args.C[0]
-    for j, name in enumerate(NA_FEATURES):
+    for j in every:
+        name = NA_FEATURES[j]
         p = out_of_fold(rows, [i for i in every if i != j], c)
         report(f"  without {name}", p, rows, threshold(p, rows, args.max_false, True), True)
     if args.fit:
         from indexer.search_config import DEFAULT_CONFIG
 
-        p = out_of_fold(rows, every, c)
-        write_model(rows, c, threshold(p, rows, args.max_false, True), args.split,
-                    DEFAULT_CONFIG)
-        print(f"written: {DEFAULT_CONFIG} answer.no_answer_model")
+        t = write_model(rows, every, c, args.max_false, args.split, DEFAULT_CONFIG)
+        print(f"written: {DEFAULT_CONFIG} answer.no_answer_model (threshold {t:.4f})")
     return 0
 
 

@@ -120,6 +120,14 @@ class AnswerConfig:
     sentence_model: SentenceModel = dataclasses.field(default_factory=SentenceModel)
     no_answer_model: NoAnswerModel = dataclasses.field(default_factory=NoAnswerModel)
 
+    @property
+    def decision_threshold(self) -> float:
+        """What `confidence` is compared with: the no-answer model's threshold (a
+        probability) when the version has one, else the old cosine-difference threshold."""
+        if self.no_answer_model.weights and self.sentence_model.weights:
+            return self.no_answer_model.threshold
+        return self.confidence_threshold
+
 
 @dataclass(frozen=True)
 class SearchConfig:

@@ -24,10 +24,11 @@ OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
 
 
 REPLACED_THRESHOLD = (
-    "RTES_CONFIDENCE_THRESHOLD is no longer read: it was a threshold on a cosine difference, "
-    "and confidence is now a calibrated probability in [0, 1]. The threshold is "
-    "answer.no_answer_model.threshold in the index version's config.json (fitted on dev with "
-    "`python -m eval.no_answer_study --fit`, then `indexer build`); unset the variable.")
+    "RTES_CONFIDENCE_THRESHOLD is no longer read: the no-answer threshold lives in the index "
+    "version's config.json, answer.no_answer_model.threshold (a calibrated probability in "
+    "[0, 1], fitted on dev with `python -m eval.no_answer_study --fit`) or, for a version "
+    "without that model, answer.confidence_threshold (`python -m eval calibrate`); unset "
+    "the variable and rebuild the index with the threshold wanted.")
 
 
 class Settings(BaseSettings):

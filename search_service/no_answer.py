@@ -22,6 +22,8 @@ from search_service.sentence_features import VisibleStats
 
 NA_FEATURES = ("best", "margin", "best_cosine", "bm25_rel", "rare_seen", "out_of_scope",
                "log_terms")
+# The confidence of a search refused outright (no result, or a rule of `abstain.py`).
+REFUSED = 0.0
 # A word is rare when at most this share of the visible passages hold it (or none does).
 RARE_SHARE = 0.02
 
@@ -48,8 +50,10 @@ def question_features(choice: Choice, stats: VisibleStats, terms: Sequence[str],
 
 
 def probability(values: Sequence[float], model: Any) -> float:
-    """The no-answer model's probability that the corpus answers (in [0, 1])."""
-    z = (np.asarray(values) - np.asarray(model.means)) / np.asarray(model.scales)
+    """The no-answer model's probability that the corpus answers (in [0, 1]); the model
+    reads the `NA_FEATURES` it names, in its order."""
+    picked = np.asarray([values[NA_FEATURES.index(name)] for name in model.features])
+    z = (picked - np.asarray(model.means)) / np.asarray(model.scales)
     return sigmoid(float(z @ np.asarray(model.weights) + model.bias))
 
 

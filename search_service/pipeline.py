@@ -13,7 +13,7 @@ from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, highlight, score_sentences
 from search_service.answer_choice import Choice, learned_choice
 from search_service.caches import detect_language as cached_language
-from search_service.no_answer import features_of, probability
+from search_service.no_answer import REFUSED, features_of, probability
 from search_service.quote_window import first_quotable
 from search_service.quoted import answer_out
 from search_service.results import (
@@ -84,15 +84,14 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     if learned and hits and qvec is None:  # bm25 mode: the vector only for the answer
         qvec = searcher.encode_query(query)
     confident, answer = bool(hits), None
-    confidence = (0.0 if learned else 1.0) if hits else (0.0 if learned else NO_ANSWER)
+    confidence = (REFUSED if learned else 1.0) if hits else (REFUSED if learned else NO_ANSWER)
     quoting = None
     if qvec is not None and hits:
         quoting = quote(searcher, query, hits, texts, qvec, terms, config, member)
         confidence = _confidence(searcher, quoting, terms, member, qvec, config)
-        confident = confidence >= (config.no_answer_model.threshold if learned
-                                   else config.confidence_threshold)
+        confident = confidence >= config.decision_threshold
     if hits and abstain_reason(searcher, query, member):
-        confident, confidence = False, 0.0 if learned else NO_ANSWER
+        confident, confidence = False, REFUSED if learned else NO_ANSWER
     if confident and quoting is not None and quoting.answer is not None:
         answer = answer_out(searcher, query, quoting.answer, terms)
     spans = quoting.spans if quoting is not None and mode != "bm25" else {}
