@@ -186,7 +186,7 @@ def _section(cls: type, data: dict[str, Any], name: str, path: Path) -> Any:
 
 
 def _sequence(value: Any, types: Any, name: str, path: Path) -> tuple[Any, ...]:
-    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, types)
+    if not isinstance(value, list | tuple) or any(isinstance(v, bool) or not isinstance(v, types)
                                           for v in value):
         raise IndexLoadError(path, f"{name} is {json.dumps(value)}, expected a list")
     return tuple(v if types is str else float(v) for v in value)
