@@ -115,7 +115,7 @@ def cmd_fixture(args: argparse.Namespace) -> int:
     rows = record(questions, lambda text: asdict(run_search(searcher, text)))
     if args.check:
         problems = compare_runs(read_fixture(args.out), rows, searcher.answer_config
-                                .confidence_threshold)
+                                .decision_threshold)
         print("\n".join(problems) or f"same run as {args.out} ({len(rows)} questions)")
         return 1 if problems else 0
     write_fixture(rows, args.out)

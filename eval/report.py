@@ -271,7 +271,7 @@ def write_report(searcher: Any, qs: QuestionSet, out_dir: Path, command: str,
                  threshold: float | None = None) -> ReportFiles:
     """Run everything, write `report.md` and its PNGs into `out_dir`."""
     if threshold is None:
-        threshold = searcher.answer_config.confidence_threshold
+        threshold = searcher.answer_config.decision_threshold
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = collect_runs(searcher, qs)
     private = {r["id"] for r in searcher.data.resources if r["private"]}

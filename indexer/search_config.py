@@ -74,13 +74,59 @@ class RetrievalConfig:
 
 
 @dataclass(frozen=True)
+class SentenceModel:
+    """A logistic regression choosing the answer sentence (issue 18 §1): one weight per
+    feature of `search_service.sentence_features.FEATURES` (named, in order), on features
+    standardised by `means` and `scales`; `fitted` says on what, when and how
+    (`python -m eval.answer_study --fit`). No weights: today's hand score chooses."""
+
+    features: tuple[str, ...] = ()
+    means: tuple[float, ...] = ()
+    scales: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    fitted: str = "not fitted: today's hand score chooses"
+
+
+@dataclass(frozen=True)
+class NoAnswerModel:
+    """A logistic regression giving the probability that the visible corpus answers (issue
+    18 §2), over `search_service.no_answer.NA_FEATURES` standardised by `means`, `scales`;
+    below `threshold` the search is not confident. `fitted`: split, date, how
+    (`python -m eval.no_answer_study --fit`). No weights: the old cosine difference."""
+
+    features: tuple[str, ...] = ()
+    means: tuple[float, ...] = ()
+    scales: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    threshold: float = 0.5
+    fitted: str = "not fitted: the cosine difference and confidence_threshold decide"
+
+
+@dataclass(frozen=True)
 class AnswerConfig:
     """The best answer sentence's cosine minus the question's cosine to the closest
-    out-of-scope reference question must reach `confidence_threshold` (`eval calibrate`)."""
+    out-of-scope reference question must reach `confidence_threshold` (`eval calibrate`).
+    Today's hand score picks among `answer_passages` passages of the first `answer_results`
+    results; the learned `sentence_model`, when it has weights, among every passage of the
+    first `candidate_results`. A version built before these two existed has neither: it
+    is answered the way it was tuned, by the hand score."""
 
     confidence_threshold: float
     answer_passages: int
     answer_results: int
+    candidate_results: int = 5
+    sentence_model: SentenceModel = dataclasses.field(default_factory=SentenceModel)
+    no_answer_model: NoAnswerModel = dataclasses.field(default_factory=NoAnswerModel)
+
+    @property
+    def decision_threshold(self) -> float:
+        """What `confidence` is compared with: the no-answer model's threshold (a
+        probability) when the version has one, else the old cosine-difference threshold."""
+        if self.no_answer_model.weights and self.sentence_model.weights:
+            return self.no_answer_model.threshold
+        return self.confidence_threshold
 
 
 @dataclass(frozen=True)
@@ -107,7 +153,9 @@ class SearchConfig:
 
 _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float),
                                        "bool": (bool,)}
-_SECTIONS = {"RankingConfig": RankingConfig}
+_SECTIONS = {"RankingConfig": RankingConfig, "SentenceModel": SentenceModel,
+             "NoAnswerModel": NoAnswerModel}
+_SEQUENCES = {"tuple[str, ...]": str, "tuple[float, ...]": (int, float)}
 
 
 def _section(cls: type, data: dict[str, Any], name: str, path: Path) -> Any:
@@ -119,9 +167,15 @@ def _section(cls: type, data: dict[str, Any], name: str, path: Path) -> Any:
         raise IndexLoadError(path, f"unknown {name} settings {unknown}")
     values = {}
     for f in dataclasses.fields(cls):
+        if f.name not in part and (f.default is not dataclasses.MISSING
+                                   or f.default_factory is not dataclasses.MISSING):
+            continue  # a field added later, absent from older versions: its default
         value = part.get(f.name)
         if str(f.type) in _SECTIONS:
             values[f.name] = _section(_SECTIONS[str(f.type)], part, f.name, path)
+            continue
+        if str(f.type) in _SEQUENCES:
+            values[f.name] = _sequence(value, _SEQUENCES[str(f.type)], f"{name}.{f.name}", path)
             continue
         types = _TYPES[str(f.type)]
         if isinstance(value, bool) != (f.type == "bool") or not isinstance(value, types):
@@ -129,6 +183,13 @@ def _section(cls: type, data: dict[str, Any], name: str, path: Path) -> Any:
                                        f"{f.type}")
         values[f.name] = float(value) if f.type == "float" else value
     return cls(**values)
+
+
+def _sequence(value: Any, types: Any, name: str, path: Path) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple) or any(isinstance(v, bool) or not isinstance(v, types)
+                                          for v in value):
+        raise IndexLoadError(path, f"{name} is {json.dumps(value)}, expected a list")
+    return tuple(v if types is str else float(v) for v in value)
 
 
 def config_text(config: SearchConfig) -> str:

@@ -23,6 +23,14 @@ OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                        "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 
+REPLACED_THRESHOLD = (
+    "RTES_CONFIDENCE_THRESHOLD is no longer read: the no-answer threshold lives in the index "
+    "version's config.json, answer.no_answer_model.threshold (a calibrated probability in "
+    "[0, 1], fitted on dev with `python -m eval.no_answer_study --fit`) or, for a version "
+    "without that model, answer.confidence_threshold (`python -m eval calibrate`); unset "
+    "the variable and rebuild the index with the threshold wanted.")
+
+
 class Settings(BaseSettings):
     """`RTES_<NAME>` for each field (lists are comma-separated)."""
 
@@ -70,9 +78,9 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = []
     # Seconds between checks of the index's `current` link (0: only POST /admin/reload).
     reload_interval: float = 5.0
-    # Overrides the confidence threshold of the index version's configuration file
-    # (unset: the version's own, calibrated with `python -m eval calibrate`).
-    confidence_threshold: float | None = None
+    # Replaced (issue 18): the old threshold on a cosine difference. Read only to refuse it
+    # at start-up; the no-answer decision is the version's `answer.no_answer_model`.
+    confidence_threshold: str | None = None
 
     # --- query log and analytics (search_service/querylog.py, analytics.py, feedback.py)
     # `RTES_ANALYTICS=off` writes no log at all; /admin/analytics and /api/feedback are 404s.
@@ -100,6 +108,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("confidence_threshold")
+    @classmethod
+    def _replaced(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError(REPLACED_THRESHOLD)
+        return None
 
     @field_validator("encoder")
     @classmethod

@@ -19,8 +19,10 @@ from indexer.model import model_checksum, resolve_model
 from indexer.opening import IndexData, IndexLoadError, open_version, require_model
 from indexer.search_config import RetrievalConfig
 from search_service import language
+from search_service.answer_choice import check_model
 from search_service.caches import with_query_cache
 from search_service.retrieval import Searcher
+from search_service.sentence_features import SentenceStats
 from search_service.signal_loading import load_signals
 
 
@@ -80,8 +82,12 @@ def searcher_for(data: IndexData, signals: dict[str, Any], config: RetrievalConf
     except Exception as exc:  # a disagreement the checks above did not foresee
         raise IndexLoadError(data.path, f"cannot be served ({type(exc).__name__}: {exc})") \
             from exc
+    problem = check_model(searcher.answer_config.sentence_model)
+    if problem is not None:
+        raise IndexLoadError(data.path, problem)
     searcher.set_out_of_scope(out_of_scope_questions())
     searcher.analyse_texts()
+    searcher.sentence_stats = SentenceStats.build(searcher)
     language.load_profiles()
     return searcher
 

@@ -11,6 +11,8 @@ from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, highlight, score_sentences
+from search_service.answer_choice import Choice, learned_choice
+from search_service.no_answer import REFUSED, features_of, probability
 from search_service.question import analyse
 from search_service.quote_window import first_quotable
 from search_service.quoted import answer_out
@@ -32,11 +34,14 @@ class Quoting:
     spans: dict[int, tuple[int, int]]
     answer: Candidate | None
     best_cosine: float
+    choice: Choice | None = None  # the learned model's ranking, when configured
 
 
 def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dict[int, str],
-          qvec: np.ndarray, terms: set[str], config: AnswerConfig) -> Quoting:
-    """Score the sentences of the answer passages and of the hits found by meaning only."""
+          qvec: np.ndarray, terms: set[str], config: AnswerConfig,
+          member: bool = False) -> Quoting:
+    """Score the sentences of the answer passages and of the hits found by meaning only;
+    the answer is the learned model's choice when the configuration has one."""
     semantic_only = [p.index for h in hits for p in h.passages
                      if not terms & searcher.passage_terms(p.index)]
     answer_idx = [p.index for h in hits[: config.answer_results]
@@ -57,7 +62,10 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
             spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
     in_answer = [c for c in ranked if c.passage_index in answer_idx]
     best_cosine = max((c.cosine for c in in_answer), default=-1.0)
-    return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
+    if not config.sentence_model.weights:
+        return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
+    choice = learned_choice(searcher, question, hits, qvec, terms, member, config)
+    return Quoting(spans, first_quotable(choice.ranked, texts), best_cosine, choice)
 
 
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
@@ -70,23 +78,37 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     hits = searcher.search(question, k=k, filters=filters, mode=mode)
     terms = set(question.terms)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
-    spans: dict[int, tuple[int, int]] = {}
-    confident, answer, confidence = bool(hits), None, 1.0 if hits else NO_ANSWER
+    member = bool(filters and filters.member)
+    learned = bool(config.no_answer_model.weights and config.sentence_model.weights)
+    if learned and hits and qvec is None:  # bm25 mode: the vector only for the answer
+        qvec = searcher.encode_query(query)
+    confident, answer = bool(hits), None
+    confidence = (REFUSED if learned else 1.0) if hits else (REFUSED if learned else NO_ANSWER)
     quoting = None
     if qvec is not None and hits:
-        quoting = quote(searcher, query, hits, texts, qvec, terms, config)
-        spans = quoting.spans
-        confidence = quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
-        confident = confidence >= config.confidence_threshold
-    if hits and abstain_reason(searcher, question, bool(filters and filters.member)):
-        confident, confidence = False, NO_ANSWER
+        quoting = quote(searcher, query, hits, texts, qvec, terms, config, member)
+        confidence = _confidence(searcher, quoting, terms, member, qvec, config)
+        confident = confidence >= config.decision_threshold
+    if hits and abstain_reason(searcher, question, member):
+        confident, confidence = False, REFUSED if learned else NO_ANSWER
     if confident and quoting is not None and quoting.answer is not None:
         answer = answer_out(searcher, query, quoting.answer, terms)
+    spans = quoting.spans if quoting is not None and mode != "bm25" else {}
     results = [_result(searcher, h, texts, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
     return SearchResult(query=query, language=question.language, confident=confident,
                         confidence=round(confidence, 4), took_ms=round(took, 1),
                         answer=answer, results=tuple(results))
+
+
+def _confidence(searcher: Searcher, quoting: Quoting, terms: set[str], member: bool,
+                qvec: np.ndarray, config: AnswerConfig) -> float:
+    """The no-answer model's probability that the visible corpus answers, when the version
+    has one (and the learned sentence choice it reads); else the old cosine difference."""
+    if quoting.choice is not None and config.no_answer_model.weights:
+        values = features_of(searcher, quoting.choice, terms, member, qvec)
+        return probability(values, config.no_answer_model)
+    return quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
 
 
 def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],

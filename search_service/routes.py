@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -139,10 +138,9 @@ def search(
 
 
 def answer_config(searcher: Searcher, settings: Settings) -> AnswerConfig:
-    """The version's answer configuration, with RTES_CONFIDENCE_THRESHOLD if it is set."""
-    if settings.confidence_threshold is None:
-        return searcher.answer_config
-    return replace(searcher.answer_config, confidence_threshold=settings.confidence_threshold)
+    """The version's answer configuration (no setting overrides it: the old
+    RTES_CONFIDENCE_THRESHOLD is refused at start-up, `indexer.settings`)."""
+    return searcher.answer_config
 
 
 @router.get("/api/resources/{resource_id}", response_model=ResourceOut,

@@ -107,5 +107,5 @@ def test_seed_index_gives_the_recorded_run(searcher):
     questions = [(q.id, q.text) for q in qs.queries if q.split in FIXTURE_SPLITS]
     got = record(questions, lambda text: asdict(run_search(searcher, text)))
     problems = compare_runs(read_fixture(DEFAULT_FIXTURE), got,
-                            searcher.answer_config.confidence_threshold)
+                            searcher.answer_config.decision_threshold)
     assert problems == [], "\n".join(problems[:20])
