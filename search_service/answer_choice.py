@@ -107,11 +107,12 @@ def candidates(searcher: Any, question: str, top: int = 5, member: bool = False)
     """For the studies: search `question` (hybrid) and gather its candidates."""
     from search_service.retrieval import Filters
 
+    from search_service.question import analyse
+
     config = searcher.answer_config
-    tokens = searcher.query_tokens(question)
-    qvec = searcher.encode_query(question)
-    hits = searcher.search(question, k=10, filters=Filters(member=member), mode="hybrid",
-                           query_vector=qvec, tokens=tokens)
+    analysed = analyse(searcher, question)
+    tokens, qvec = list(analysed.tokens), analysed.vector
+    hits = searcher.search(analysed, k=10, filters=Filters(member=member), mode="hybrid")
     today = {p.index for h in hits[: config.answer_results] for p in h.passages}
     today = set(list(dict.fromkeys(p.index for h in hits[: config.answer_results]
                                    for p in h.passages))[: config.answer_passages]) & today

@@ -74,10 +74,11 @@ def search_features(searcher: Any, question: str, member: bool = False,
     from search_service.answer_choice import learned_choice
     from search_service.retrieval import Filters
 
-    tokens = searcher.query_tokens(question)
-    qvec = searcher.encode_query(question)
-    hits = searcher.search(question, k=10, filters=Filters(member=member), mode=mode,
-                           query_vector=qvec, tokens=tokens)
+    from search_service.question import analyse
+
+    analysed = analyse(searcher, question, "hybrid")  # the vector even in bm25 mode
+    tokens, qvec = list(analysed.tokens), analysed.vector
+    hits = searcher.search(analysed, k=10, filters=Filters(member=member), mode=mode)
     choice = learned_choice(searcher, question, hits, qvec, set(tokens), member,
                             searcher.answer_config)
     return features_of(searcher, choice, set(tokens), member, qvec)
