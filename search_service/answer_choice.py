@@ -105,9 +105,8 @@ def sigmoid(v: float) -> float:
 
 def candidates(searcher: Any, question: str, top: int = 5, member: bool = False) -> Found:
     """For the studies: search `question` (hybrid) and gather its candidates."""
-    from search_service.retrieval import Filters
-
     from search_service.question import analyse
+    from search_service.retrieval import Filters
 
     config = searcher.answer_config
     analysed = analyse(searcher, question)

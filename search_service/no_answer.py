@@ -72,9 +72,8 @@ def search_features(searcher: Any, question: str, member: bool = False,
                     mode: str = "hybrid") -> list[float]:
     """For the studies: search `question` and return its `NA_FEATURES`."""
     from search_service.answer_choice import learned_choice
-    from search_service.retrieval import Filters
-
     from search_service.question import analyse
+    from search_service.retrieval import Filters
 
     analysed = analyse(searcher, question, "hybrid")  # the vector even in bm25 mode
     tokens, qvec = list(analysed.tokens), analysed.vector
