@@ -52,10 +52,13 @@ def gather(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
     seen = stats.per[visibility(member)]
     unique = sorted(terms)
     items, cosines, sets, rows, where = [], [], [], [], []
+    matched: dict[int, list[tuple[int, int]]] = {}
     for rank, hit in enumerate(hits[:top]):
         for p in hit.passages:
             sentences, sims, term_sets = searcher.sentences(p.index, qvec)
             ids = searcher._sentences_of[p.index]
+            matched[p.index] = [(a, b) for a, b, t in searcher.passage_words(p.index)
+                                if t and t in terms]
             for j, s in enumerate(sentences):
                 items.append((p.index, s))
                 where.append(Context(rank, float(hit.score), j, len(sentences)))
@@ -68,7 +71,7 @@ def gather(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
     order = [by_key[(i, s.start)] for i, s in items]
     x = np.array([features(question, unique, seen, stats.counts[r], t, c, s.text,
                            searcher.data.passages[i]["text"], s, w,
-                           _words_in(searcher, i, s, terms))
+                           _words_in(matched[i], s))
                   for (i, s), c, t, r, w in zip(items, cosines, sets, rows, where,
                                                 strict=True)]).reshape(len(items), -1)
     x = with_relative(x)
@@ -78,11 +81,11 @@ def gather(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
                  quotes, np.array([i in today for i, _ in items], dtype=bool))
 
 
-def _words_in(searcher: Any, index: int, sentence: Any, terms: set[str]
-              ) -> list[tuple[int, int]]:
-    """The question's words in `sentence`, as offsets in its text."""
-    return [(a - sentence.start, b - sentence.start) for a, b, t in searcher.passage_words(index)
-            if t and t in terms and sentence.start <= a and b <= sentence.end]
+def _words_in(matched: list[tuple[int, int]], sentence: Any) -> list[tuple[int, int]]:
+    """The question's words in `sentence` (of its passage's `matched` ones), as offsets in
+    its text."""
+    return [(a - sentence.start, b - sentence.start) for a, b in matched
+            if sentence.start <= a and b <= sentence.end]
 
 
 def _quote(searcher: Any, question: str, index: int, sentence: Any, terms: set[str]) -> str:

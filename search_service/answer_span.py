@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 _MONTHS = (r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|"
            r"novembre|décembre|decembre")
@@ -45,6 +46,7 @@ _ASKS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+@lru_cache(maxsize=1024)
 def asked_pattern(question: str) -> re.Pattern[str] | None:
     """What the thing the question asks for looks like in a sentence (None: not a kind)."""
     return next((holds for asks, holds in _ASKS if asks.search(question)), None)

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -50,10 +51,15 @@ class VisibleStats:
         return sum(self.sentence_idf(t) * counts[t] * (_K1 + 1) / (counts[t] + norm)
                    for t in terms if counts.get(t))
 
+    @cached_property
+    def top_idf(self) -> float:
+        """The rarest seen term's IDF (what an unseen term weighs), counted once."""
+        return max(self.passage_idf.values(), default=1.0)
+
     def idf_share(self, terms: Sequence[str], held: frozenset[str]) -> float:
         """IDF-weighted share of the question's terms the sentence holds (unseen terms
         weigh as the rarest seen)."""
-        top = max(self.passage_idf.values(), default=1.0)
+        top = self.top_idf
         weights = {t: self.passage_idf.get(t, top) for t in terms}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in held) / total if total else 0.0
