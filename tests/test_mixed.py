@@ -125,7 +125,11 @@ def test_a_question_answered_from_a_pdf_cites_its_page(mixed_server, mixed_dir):
     assert source["file"] == CATALOGUE and isinstance(source["page"], int)
     passage = next(p for r in body["results"] for p in r["passages"]
                    if p["id"] == answer["passage_id"])
-    assert passage["source"] == source
+    # The quote's own lines, inside its passage's, on the same page of the same file.
+    assert {k: passage["source"][k] for k in ("file", "page")} == {
+        k: source[k] for k in ("file", "page")}
+    assert passage["source"]["start_line"] <= source["start_line"] <= source["end_line"] \
+        <= passage["source"]["end_line"]
     # That page of the PDF does print the answer.
     reader = PdfReader(io.BytesIO((mixed_dir / CATALOGUE).read_bytes()))
     printed = " ".join(reader.pages[source["page"] - 1].extract_text().split())
