@@ -137,15 +137,15 @@ def live_server(seed_index: Path):
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory):
+def pg_server():
     """A real PostgreSQL (pgserver: PostgreSQL 16 with pgvector) in a temporary directory,
     stopped at the end of the session."""
-    from pg_helpers import start_pg, stop_pg
+    from pg_helpers import pg_directory, remove_pg, start_pg
 
-    pgdata = tmp_path_factory.mktemp("pgdata")
+    pgdata = pg_directory("pgdata")
     url = start_pg(pgdata)
     yield url
-    stop_pg(pgdata)
+    remove_pg(pgdata)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
+
+
+def pg_directory(label: str) -> Path:
+    """A data directory outside pytest's temporary root: pgserver opens its parents to its
+    own system user, and another pytest session started meanwhile closes pytest's root again
+    (mode 0700), after which the server can no longer be stopped. Removed by `remove_pg`."""
+    return Path(tempfile.mkdtemp(prefix=f"rtes-{label}-"))
+
+
+def remove_pg(pgdata: Path) -> None:
+    stop_pg(pgdata)
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def start_pg(pgdata: Path) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from pg_helpers import start_pg, stop_pg
+from pg_helpers import pg_directory, remove_pg, start_pg, stop_pg
 
 from indexer.opening import open_version
 from indexer.pg_store import PublishError, connect, publish, schema_for
@@ -84,13 +84,13 @@ def test_a_version_is_published_once(pg_seed, seed_index):
 
 
 @pytest.fixture(scope="module")
-def own_pg(tmp_path_factory, seed_index):
+def own_pg(seed_index):
     """A second server of this module's own, which the tests below stop and restart."""
-    pgdata = tmp_path_factory.mktemp("pgdata-own")
+    pgdata = pg_directory("pgdata-own")
     url = start_pg(pgdata)
     publish(url, open_version(seed_index))
     yield pgdata, url
-    stop_pg(pgdata)
+    remove_pg(pgdata)
 
 
 def wait_for(client: TestClient, status: int, seconds: float = 20.0):
