@@ -115,9 +115,8 @@ def candidates(searcher: Any, question: str, top: int = 5, member: bool = False)
     analysed = analyse(searcher, question)
     tokens, qvec = list(analysed.tokens), analysed.vector
     hits = searcher.search(analysed, k=10, filters=Filters(member=member), mode="hybrid")
-    today = {p.index for h in hits[: config.answer_results] for p in h.passages}
     today = set(list(dict.fromkeys(p.index for h in hits[: config.answer_results]
-                                   for p in h.passages))[: config.answer_passages]) & today
+                                   for p in h.passages))[: config.answer_passages])
     return gather(searcher, question, hits, qvec, set(tokens), member, top, today,
                   with_quotes=True)
 

@@ -51,15 +51,23 @@ def expansion_tokens(searcher: Searcher, text: str, tokens: list[str] | tuple[st
     return [t for t in dict.fromkeys(found) if t not in typed]
 
 
+def edge_ngrams(searcher: Searcher, words: list[str]) -> list[str]:
+    """The edge n-grams of the first `max_query_terms` content words (none without the
+    n-gram field)."""
+    settings = searcher.ngram_settings
+    if settings is None:
+        return []
+    limit = searcher.config.max_query_terms
+    return settings.tokens(" ".join(words[:limit]), searcher.analyzer)
+
+
 def analyse(searcher: Searcher, text: str, mode: str = "hybrid",
             vector: np.ndarray | None = None) -> Question:
     """`text` read once for every stage; encoded unless `vector` is given or mode is bm25."""
-    limit = searcher.config.max_query_terms
     tokens = tuple(searcher.query_tokens(text))
     settings = searcher.ngram_settings
     words = content_words(text, searcher.analyzer, settings)
-    ngrams = (settings.tokens(" ".join(words[:limit]), searcher.analyzer)
-              if settings is not None else [])
+    ngrams = edge_ngrams(searcher, words)
     if vector is None and mode != "bm25":
         vector = searcher.encode_query(text)
     return Question(text=text, tokens=tokens, terms=frozenset(tokens), ngrams=tuple(ngrams),

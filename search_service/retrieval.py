@@ -26,7 +26,7 @@ from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import group_ranked, rank_hybrid
 from search_service.names import NameTable
 from search_service.prf import TermMatrix
-from search_service.question import Question, analyse
+from search_service.question import Question, analyse, content_words, edge_ngrams
 from search_service.signals import LexicalField, ResourceSignals
 from search_service.storage import EmbeddedStorage, Storage
 
@@ -141,7 +141,7 @@ class Searcher:
 
     def ngram_tokens(self, query: str) -> list[str]:
         """The question's edge n-grams, from its first `max_query_terms` words."""
-        return list(analyse(self, query, "bm25").ngrams)
+        return edge_ngrams(self, content_words(query, self.analyzer, self.ngram_settings))
 
     def query_tokens(self, query: str) -> list[str]:
         """The question's analyzed terms, at most `max_query_terms` of them."""
