@@ -50,10 +50,11 @@ def built_with(manifest: Any) -> EncoderSection:
 
 
 def load_encoder(name: str, model_path: Path, info: ModelInfo,
-                 settings: EncodingSettings | None = None) -> Any:
-    """The encoder `name` (a setting name or a kind) for the converted model at `model_path`."""
+                 settings: EncodingSettings | None = None, threads: int = 0) -> Any:
+    """The encoder `name` (a setting name or a kind) for the converted model at `model_path`;
+    `threads`: the int8 session's intra-op threads (0: one per core)."""
     if kind_of(name) == INT8_KIND:
-        return load_onnx_encoder(model_path, info, settings)
+        return load_onnx_encoder(model_path, info, settings, threads)
     from indexer.model import load_sentence_transformer
 
     return Embedder(load_sentence_transformer(model_path), info, settings)

@@ -17,7 +17,7 @@ import logging
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,13 +143,14 @@ class OnnxEncoder:
 
     def __init__(self, onnx_dir: Path, info: ModelInfo,
                  settings: EncodingSettings | None = None, session: Any = None,
-                 tokenizer: Any = None, checksum: str | None = None) -> None:
+                 tokenizer: Any = None, checksum: str | None = None, threads: int = 0) -> None:
         self.onnx_dir = Path(onnx_dir)
         self.info = info
         self.settings = settings or EncodingSettings()
         record = _record(self.onnx_dir) or {}
         self.encoder = EncoderInfo(INT8_KIND, checksum or record.get("onnx_sha256", ""))
-        self.session = session if session is not None else _session(self.onnx_dir / ONNX_FILE)
+        self.session = (session if session is not None
+                        else _session(self.onnx_dir / ONNX_FILE, threads))
         self.tokenizer = tokenizer if tokenizer is not None else _tokenizer(self.onnx_dir)
         self._specials = len(self.tokenizer.encode("").ids)
         self._pad_id = self.tokenizer.token_to_id("<pad>") or 1
@@ -182,24 +183,36 @@ class OnnxEncoder:
             return text, encoded
         return full[: ends[-1]][len(prompt):], None
 
+    def _encodings(self, texts: Sequence[str], prompt: str,
+                   max_tokens: int | None = None) -> list[Any]:
+        """Each text normalised, clipped to `max_tokens` and tokenized behind `prompt`."""
+        texts = [unicodedata.normalize(self.settings.unicode_form, t) for t in texts]
+        if max_tokens is None:
+            return self.tokenizer.encode_batch([prompt + t for t in texts])
+        clipped = [self._clip(t, prompt, max_tokens) for t in texts]
+        return [e if e is not None else self.tokenizer.encode(prompt + t) for t, e in clipped]
+
     def _encode(self, texts: Sequence[str], prompt: str,
                 max_tokens: int | None = None) -> np.ndarray:
-        texts = [unicodedata.normalize(self.settings.unicode_form, t) for t in texts]
-        if max_tokens is not None:
-            clipped = [self._clip(t, prompt, max_tokens) for t in texts]
-            texts = [t for t, _ in clipped]
-            encodings = [e if e is not None else self.tokenizer.encode(prompt + t)
-                         for t, e in clipped]
-        else:
-            encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
+        encodings = self._encodings(texts, prompt, max_tokens)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for row, encoding in enumerate(encodings):
             # One text per run: dynamic quantization scales activations per tensor, so in a
             # batch a text's vector would depend on its neighbours (cosine ~0.995 to its own).
             out[row] = self._run([encoding.ids])[0]
+        return self._normalized(out)
+
+    def _normalized(self, out: np.ndarray) -> np.ndarray:
         if self.settings.normalize:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+    def query_run(self, text: str, max_tokens: int | None = None) -> Callable[[], np.ndarray]:
+        """`encode_query` in two halves: the question tokenized now, on this thread, and a
+        call that only runs the model (ONNX Runtime releases the GIL while it runs), so
+        another thread can run it while this one works (`search_service.encoding`)."""
+        ids = self._encodings([text], self.settings.query_prompt, max_tokens)[0].ids
+        return lambda: self._normalized(self._run([ids]))[0]
 
     def _run(self, ids: list[list[int]]) -> np.ndarray:
         """Mean-pooled hidden states of one padded batch."""
@@ -229,7 +242,9 @@ class OnnxEncoder:
         return self.encode_queries([text], max_tokens=max_tokens)[0]
 
 
-def _session(path: Path) -> Any:
+def _session(path: Path, threads: int = 0) -> Any:
+    """An inference session; `threads` intra-op threads (0: ONNX Runtime's default, one per
+    core, for building; the service asks for 1, `search_service.loading`)."""
     import onnxruntime
 
     if not path.is_file():
@@ -240,6 +255,7 @@ def _session(path: Path) -> Any:
     # concurrent request (or the rest of this one) needs. On 2 busy cores: one query p50
     # 9.4 ms instead of 21 ms, 4 threads at once 144 instead of 77 queries/s (README, Speed).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.intra_op_num_threads = threads
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -265,6 +281,9 @@ def _tokenizer(onnx_dir: Path) -> Any:
 
 
 def load_onnx_encoder(model_dir: Path, info: ModelInfo,
-                      settings: EncodingSettings | None = None) -> OnnxEncoder:
-    """The int8 encoder for the converted model at `model_dir` (built on first use)."""
-    return OnnxEncoder(ensure_int8_model(Path(model_dir), info.checksum), info, settings)
+                      settings: EncodingSettings | None = None, threads: int = 0
+                      ) -> OnnxEncoder:
+    """The int8 encoder for the converted model at `model_dir` (built on first use), its
+    session on `threads` intra-op threads (0: one per core)."""
+    return OnnxEncoder(ensure_int8_model(Path(model_dir), info.checksum), info, settings,
+                       threads=threads)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -40,8 +41,29 @@ class QueryVectorCache:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+    def query_run(self, text: str, max_tokens: int | None = None
+                  ) -> np.ndarray | Callable[[], np.ndarray]:
+        """The remembered vector, or the wrapped encoder's model call that remembers it
+        (`search_service.encoding`); the plain `encode_query` when the wrapped encoder cannot
+        split its work."""
+        key = (text, max_tokens)
+        vector = self._lookup(key)
+        if vector is not None:
+            return vector
+        split = getattr(self.inner, "query_run", None)
+        if split is None:
+            return self._remember(key, self.inner.encode_query(text, max_tokens=max_tokens))
+        run = split(text, max_tokens)
+        return lambda: self._remember(key, run())
+
     def encode_query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
         key = (text, max_tokens)
+        vector = self._lookup(key)
+        if vector is not None:
+            return vector
+        return self._remember(key, self.inner.encode_query(text, max_tokens=max_tokens))
+
+    def _lookup(self, key: tuple[str, int | None]) -> np.ndarray | None:
         with self._lock:
             vector = self._vectors.get(key)
             if vector is not None:
@@ -49,8 +71,9 @@ class QueryVectorCache:
                 self.hits += 1
         if vector is not None:
             _maybe_log(self)
-            return vector
-        vector = self.inner.encode_query(text, max_tokens=max_tokens)
+        return vector
+
+    def _remember(self, key: tuple[str, int | None], vector: np.ndarray) -> np.ndarray:
         vector.setflags(write=False)  # shared by every request that asks the same
         with self._lock:
             self.misses += 1

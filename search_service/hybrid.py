@@ -6,7 +6,7 @@ gathers the signals (with the caller's visibility) and calls those pure function
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,11 +52,16 @@ class Fixed:
     lexicon: np.ndarray | None
     ngram: np.ndarray | None
     names: np.ndarray | None
-    cosines: np.ndarray | None
+    cosines: np.ndarray | None  # None until the question's vector is read (`with_cosines`)
+
+    def with_cosines(self, question: Question, searcher: Searcher) -> Fixed:
+        """The resource cosines added: the one part that waits for the question's vector."""
+        return replace(self, cosines=searcher.resource_signals.cosines(question.vector))
 
 
 def fixed_signals(searcher: Searcher, question: Question, stemmed: np.ndarray,
                   mask: np.ndarray, member: bool) -> Fixed:
+    """The lexical parts of `Fixed` (no vector read: they overlap the encoding)."""
     cfg, who = searcher.config.ranking, visibility(member)
     cover = coverage(float(stemmed[mask].max(initial=0.0)),
                      searcher.stemmed_field.idf_sum(list(question.tokens), who))
@@ -67,8 +72,7 @@ def fixed_signals(searcher: Searcher, question: Question, stemmed: np.ndarray,
              if searcher.ngram_field is not None and cfg.ngram_share > 0 else None)
     names = (searcher.name_boost(question.tokens, question.text, member)
              if searcher.config.name_boost else None)
-    return Fixed(cover, gate, lexicon, ngram, names,
-                 searcher.resource_signals.cosines(question.vector))
+    return Fixed(cover, gate, lexicon, ngram, names, None)
 
 
 Lexical = tuple[np.ndarray, np.ndarray, float, dict[str, np.ndarray]]
@@ -97,11 +101,14 @@ def lexical_signals(searcher: Searcher, fixed: Fixed, stemmed: np.ndarray, mask:
 
 
 def rank_hybrid(searcher: Searcher, question: Question, dense: np.ndarray,
-                stemmed: np.ndarray, mask: np.ndarray, member: bool) -> Ranking:
+                stemmed: np.ndarray, mask: np.ndarray, member: bool,
+                fixed: Fixed | None = None) -> Ranking:
     """Every signal fused per passage; with RM3 on, a second pass with the feedback terms
-    of the first pass's best passages; then per resource."""
+    of the first pass's best passages; then per resource. `fixed`: `fixed_signals` of this
+    question, when the caller worked them out before reading its vector."""
     cfg, who = searcher.config.ranking, visibility(member)
-    fixed = fixed_signals(searcher, question, stemmed, mask, member)
+    fixed = (fixed or fixed_signals(searcher, question, stemmed, mask, member)
+             ).with_cosines(question, searcher)
     lexical = lexical_signals(searcher, fixed, stemmed, mask)
     fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
     if cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0:

@@ -74,8 +74,8 @@ def run_search(searcher: Searcher, query: str, *, k: int = 10,
     started = time.perf_counter()
     config = config or searcher.answer_config
     question = analyse(searcher, query, mode)
-    qvec = question.vector
     hits = searcher.search(question, k=k, filters=filters, mode=mode)
+    qvec = question.vector  # read after the search, whose lexical part overlaps the encoding
     terms = set(question.terms)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
     member = bool(filters and filters.member)

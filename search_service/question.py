@@ -1,11 +1,16 @@
 """A question analysed once, at the entrance: its text, terms, n-grams, lexicon expansions,
 content words, vector and language in one value that every stage reads, so no stage
 tokenizes or encodes the question again (retrieval, the RM3 second pass, the name bonus,
-highlighting, quoting and the no-answer rules all read this)."""
+highlighting, quoting and the no-answer rules all read this).
+
+The vector is encoded on another thread while the question's words, language and lexical
+scores are worked out on this one (`search_service.encoding`): a stage that reads
+`Question.vector` waits for it there, so what needs no vector overlaps the encoding."""
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,8 +35,14 @@ class Question:
     ngrams: tuple[str, ...]  # edge n-grams of the first `max_query_terms` content words
     expansions: tuple[str, ...]  # stemmed terms the field lexicon adds (none typed)
     words: tuple[str, ...]  # folded content words, for the no-answer rules
-    vector: np.ndarray | None  # None in bm25 mode
+    encoding: Future[np.ndarray] | np.ndarray | None  # None in bm25 mode
     language: str | None
+
+    @property
+    def vector(self) -> np.ndarray | None:
+        """The question's vector (None in bm25 mode), waiting for its encoding if needed."""
+        encoding = self.encoding
+        return encoding.result() if isinstance(encoding, Future) else encoding
 
 
 def content_words(text: str, analyzer: Analyzer, settings: NgramSettings | None) -> list[str]:
@@ -63,13 +74,15 @@ def edge_ngrams(searcher: Searcher, words: list[str]) -> list[str]:
 
 def analyse(searcher: Searcher, text: str, mode: str = "hybrid",
             vector: np.ndarray | None = None) -> Question:
-    """`text` read once for every stage; encoded unless `vector` is given or mode is bm25."""
+    """`text` read once for every stage; encoded unless `vector` is given or mode is bm25,
+    beside the rest of the analysis (`search_service.encoding`)."""
+    encoding: Future[np.ndarray] | np.ndarray | None = vector
+    if vector is None and mode != "bm25":
+        encoding = searcher.encode_query_soon(text)
     tokens = tuple(searcher.query_tokens(text))
     settings = searcher.ngram_settings
     words = content_words(text, searcher.analyzer, settings)
     ngrams = edge_ngrams(searcher, words)
-    if vector is None and mode != "bm25":
-        vector = searcher.encode_query(text)
     return Question(text=text, tokens=tokens, terms=frozenset(tokens), ngrams=tuple(ngrams),
                     expansions=tuple(expansion_tokens(searcher, text, tokens)),
-                    words=tuple(words), vector=vector, language=detect_language(text))
+                    words=tuple(words), encoding=encoding, language=detect_language(text))

@@ -9,6 +9,7 @@ an anonymous search uses (BM25, the name table) are built over public passages o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +22,10 @@ from indexer.search_config import AnswerConfig, RetrievalConfig
 from indexer.sentences import Sentence
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
+from search_service.encoding import encode_soon
 from search_service.fusion import fuse
 from search_service.hits import PassageHit, ResourceHit
-from search_service.hybrid import group_ranked, rank_hybrid
+from search_service.hybrid import fixed_signals, group_ranked, rank_hybrid
 from search_service.names import NameTable
 from search_service.prf import TermMatrix
 from search_service.question import Question, analyse, content_words, edge_ngrams
@@ -151,6 +153,10 @@ class Searcher:
         """The question's vector, from at most `max_query_tokens` model tokens."""
         return self.embedder.encode_query(query, max_tokens=self.config.max_query_tokens)
 
+    def encode_query_soon(self, query: str) -> Future[np.ndarray]:
+        """`encode_query` started beside the caller's work (`search_service.encoding`)."""
+        return encode_soon(self.embedder, query, self.config.max_query_tokens)
+
     def passage_words(self, index: int) -> Words:
         """(start, end, analyzed term or "") of every word of a passage, for highlighting."""
         words = self._words.get(index)
@@ -240,14 +246,17 @@ class Searcher:
         mask = self.allowed(filters)
         question = (query if isinstance(query, Question)
                     else analyse(self, query, mode, query_vector))
-        tokens, query_vector = list(question.tokens), question.vector
-        dense = (self.dense_scores(query_vector, mask, filters) if query_vector is not None
-                 else np.full(self.size, -1.0, dtype=np.float32))
-        lexical = (self.lexical_scores(tokens, mask, filters.member, filters)
+        # What needs no vector first: it overlaps the question's encoding (`analyse`).
+        lexical = (self.lexical_scores(list(question.tokens), mask, filters.member, filters)
                    if mode != "dense"
                    else np.zeros(self.size, dtype=np.float32))
+        fixed = (fixed_signals(self, question, lexical, mask, filters.member)
+                 if mode == "hybrid" else None)
+        query_vector = question.vector
+        dense = (self.dense_scores(query_vector, mask, filters) if query_vector is not None
+                 else np.full(self.size, -1.0, dtype=np.float32))
         if mode == "hybrid":
-            ranking = rank_hybrid(self, question, dense, lexical, mask, filters.member)
+            ranking = rank_hybrid(self, question, dense, lexical, mask, filters.member, fixed)
             return group_ranked(self, ranking, dense, lexical, k)
         return self.group(self.fuse(dense, lexical, mask, mode), dense, lexical, k)
 

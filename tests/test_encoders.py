@@ -140,3 +140,69 @@ def test_the_language_cache_answers_as_the_detector(questions) -> None:
         assert detect_language(text) == uncached_language(text)
     after = detect_language.cache_info()
     assert after.hits - before.hits >= 5
+
+
+def test_the_split_query_encoding_is_encode_query(int8, questions) -> None:
+    """`query_run` (tokenized here, the model run elsewhere) gives encode_query's vector."""
+    for text in questions[:20]:
+        for max_tokens in (None, 64, 8):
+            assert np.array_equal(int8.query_run(text, max_tokens)(),
+                                  int8.encode_query(text, max_tokens=max_tokens))
+
+
+def test_encode_soon_runs_on_the_pool_and_through_the_cache(int8, embedder, questions
+                                                            ) -> None:
+    import threading
+
+    from search_service.encoding import encode_soon
+
+    seen: list[str] = []
+    real_run = int8._run
+
+    def spy(ids):  # where the model runs
+        seen.append(threading.current_thread().name)
+        return real_run(ids)
+
+    int8._run = spy
+    try:
+        vector = encode_soon(int8, questions[0], 64).result()
+    finally:
+        del int8._run
+    assert np.array_equal(vector, int8.encode_query(questions[0], max_tokens=64))
+    assert seen and seen[0].startswith("encode")  # the pool's thread, not this one
+    cache = QueryVectorCache(int8, size=4)
+    first = encode_soon(cache, questions[1], 64).result()
+    again = encode_soon(cache, questions[1], 64)
+    assert again.done() and again.result() is first  # a hit needs no thread
+    assert cache.stats()["hits"] == 1 and cache.stats()["misses"] == 1
+    # an encoder that cannot split its work is called on this thread
+    assert encode_soon(embedder, questions[2], 64).done()
+
+
+def test_overlapped_searches_answer_as_sequential_ones(int8_index: Path, questions,
+                                                       monkeypatch) -> None:
+    """The encoding beside the lexical work changes nothing in any result, in one thread or
+    eight at once; the service's session runs on one intra-op thread."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import search_service.retrieval as retrieval
+    from search_service.loading import QUERY_THREADS, load_searcher
+    from search_service.pipeline import run_search
+
+    searcher = load_searcher(int8_index)  # the encoder as the service loads it
+    assert searcher.embedder.session.get_session_options().intra_op_num_threads \
+        == QUERY_THREADS == 1
+    texts = questions[:12]
+    overlapped = [replace(run_search(searcher, t), took_ms=0.0) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda t: replace(run_search(searcher, t), took_ms=0.0),
+                                 texts))
+
+    def inline(embedder, text, max_tokens):
+        done = Future()
+        done.set_result(embedder.encode_query(text, max_tokens=max_tokens))
+        return done
+
+    monkeypatch.setattr(retrieval, "encode_soon", inline)
+    sequential = [replace(run_search(searcher, t), took_ms=0.0) for t in texts]
+    assert overlapped == sequential and together == sequential
