@@ -32,6 +32,13 @@ class Question:
     words: tuple[str, ...]  # folded content words, for the no-answer rules
     vector: np.ndarray | None  # None in bm25 mode
     language: str | None
+    # The lexical query (BM25, coverage, RM3, name bonus): `tokens` without the framing
+    # words (`search_service.framing`) when the ranking drops them; None: `tokens`.
+    lexical: tuple[str, ...] | None = None
+
+    @property
+    def lexical_tokens(self) -> tuple[str, ...]:
+        return self.tokens if self.lexical is None else self.lexical
 
 
 def content_words(text: str, analyzer: Analyzer, settings: NgramSettings | None) -> list[str]:
@@ -67,9 +74,12 @@ def analyse(searcher: Searcher, text: str, mode: str = "hybrid",
     tokens = tuple(searcher.query_tokens(text))
     settings = searcher.ngram_settings
     words = content_words(text, searcher.analyzer, settings)
-    ngrams = edge_ngrams(searcher, words)
+    framing = searcher.framing if searcher.config.ranking.framing_words else None
+    lexical = framing.tokens(tokens) if framing is not None else None
+    ngrams = edge_ngrams(searcher, framing.content(words) if framing is not None else words)
     if vector is None and mode != "bm25":
         vector = searcher.encode_query(text)
     return Question(text=text, tokens=tokens, terms=frozenset(tokens), ngrams=tuple(ngrams),
                     expansions=tuple(expansion_tokens(searcher, text, tokens)),
-                    words=tuple(words), vector=vector, language=detect_language(text))
+                    words=tuple(words), vector=vector, language=detect_language(text),
+                    lexical=lexical)

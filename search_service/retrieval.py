@@ -21,6 +21,7 @@ from indexer.search_config import AnswerConfig, RetrievalConfig
 from indexer.sentences import Sentence
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
+from search_service.framing import load_framing
 from search_service.fusion import fuse
 from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import group_ranked, rank_hybrid
@@ -80,6 +81,7 @@ class Searcher:
         self.storage: Storage = storage or EmbeddedStorage(data.faiss_index, self._ids,
                                                            self.stemmed_field)
         self.lexicon = lexicon
+        self.framing = load_framing(self.analyzer)
         self._names = {who: NameTable.build((r for r in data.resources
                                              if visible(r["private"], who)), self.analyzer)
                        for who in VISIBILITIES}
@@ -240,7 +242,7 @@ class Searcher:
         mask = self.allowed(filters)
         question = (query if isinstance(query, Question)
                     else analyse(self, query, mode, query_vector))
-        tokens, query_vector = list(question.tokens), question.vector
+        tokens, query_vector = list(question.lexical_tokens), question.vector
         dense = (self.dense_scores(query_vector, mask, filters) if query_vector is not None
                  else np.full(self.size, -1.0, dtype=np.float32))
         lexical = (self.lexical_scores(tokens, mask, filters.member, filters)
