@@ -142,8 +142,12 @@ class Searcher:
         return self._passage_resource[index]
 
     def ngram_tokens(self, query: str) -> list[str]:
-        """The question's edge n-grams, from its first `max_query_terms` words."""
-        return edge_ngrams(self, content_words(query, self.analyzer, self.ngram_settings))
+        """The question's edge n-grams, from its first `max_query_terms` words (without the
+        framing words when the ranking drops them, as `question.analyse` does)."""
+        words = content_words(query, self.analyzer, self.ngram_settings)
+        if self.config.ranking.framing_words:
+            words = self.framing.content(words)
+        return edge_ngrams(self, words)
 
     def query_tokens(self, query: str) -> list[str]:
         """The question's analyzed terms, at most `max_query_terms` of them."""
