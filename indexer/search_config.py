@@ -42,6 +42,9 @@ class RankingConfig:
     rm3_weight: float
     rm3_depth: int
     rm3_terms: int
+    # Drop the question-framing words from the lexical query (issue 17d); absent from the
+    # versions built before it: off, as they were tuned.
+    framing_words: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

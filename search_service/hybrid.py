@@ -64,13 +64,13 @@ def fixed_signals(searcher: Searcher, question: Question, stemmed: np.ndarray,
     """The lexical parts of `Fixed` (no vector read: they overlap the encoding)."""
     cfg, who = searcher.config.ranking, visibility(member)
     cover = coverage(float(stemmed[mask].max(initial=0.0)),
-                     searcher.stemmed_field.idf_sum(list(question.tokens), who))
+                     searcher.stemmed_field.idf_sum(list(question.lexical_tokens), who))
     gate = lexicon_gate(cover, cfg)
     extra = list(question.expansions) if gate > 0 else []
     lexicon = searcher.stemmed_field.scores(extra, who, mask) if extra else None
     ngram = (searcher.ngram_field.scores(list(question.ngrams), who, mask)
              if searcher.ngram_field is not None and cfg.ngram_share > 0 else None)
-    names = (searcher.name_boost(question.tokens, question.text, member)
+    names = (searcher.name_boost(question.lexical_tokens, question.text, member)
              if searcher.config.name_boost else None)
     return Fixed(cover, gate, lexicon, ngram, names, None)
 
@@ -112,7 +112,7 @@ def rank_hybrid(searcher: Searcher, question: Question, dense: np.ndarray,
     lexical = lexical_signals(searcher, fixed, stemmed, mask)
     fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
     if cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0:
-        rm3 = feedback_terms(searcher, list(question.tokens), fused, mask, who)
+        rm3 = feedback_terms(searcher, list(question.lexical_tokens), fused, mask, who)
         lexical = lexical_signals(searcher, fixed, stemmed, mask, rm3)
         fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
     return resource_level(searcher, fused, signals, fixed.cover)

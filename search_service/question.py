@@ -37,6 +37,13 @@ class Question:
     words: tuple[str, ...]  # folded content words, for the no-answer rules
     encoding: Future[np.ndarray] | np.ndarray | None  # None in bm25 mode
     language: str | None
+    # The lexical query (BM25, coverage, RM3, name bonus): `tokens` without the framing
+    # words (`search_service.framing`) when the ranking drops them; None: `tokens`.
+    lexical: tuple[str, ...] | None = None
+
+    @property
+    def lexical_tokens(self) -> tuple[str, ...]:
+        return self.tokens if self.lexical is None else self.lexical
 
     @property
     def vector(self) -> np.ndarray | None:
@@ -82,7 +89,10 @@ def analyse(searcher: Searcher, text: str, mode: str = "hybrid",
     tokens = tuple(searcher.query_tokens(text))
     settings = searcher.ngram_settings
     words = content_words(text, searcher.analyzer, settings)
-    ngrams = edge_ngrams(searcher, words)
+    framing = searcher.framing if searcher.config.ranking.framing_words else None
+    lexical = framing.tokens(tokens) if framing is not None else None
+    ngrams = edge_ngrams(searcher, framing.content(words) if framing is not None else words)
     return Question(text=text, tokens=tokens, terms=frozenset(tokens), ngrams=tuple(ngrams),
                     expansions=tuple(expansion_tokens(searcher, text, tokens)),
-                    words=tuple(words), encoding=encoding, language=detect_language(text))
+                    words=tuple(words), encoding=encoding, language=detect_language(text),
+                    lexical=lexical)

@@ -2,6 +2,9 @@
 
 How a hybrid score is made, per passage, among the passages the caller may see:
 
+0. **Lexical query**: the question's terms without its framing words (« comment »,
+   « quelles », « merci »; `search_service.framing`, `framing_words`) for every lexical
+   step below; the dense question keeps them.
 1. **Coverage**: how well the question's words are covered lexically: the best stemmed
    BM25 score / the summed IDF of its terms. A question typed in the corpus's words
    (« PTCE », « épicerie solidaire ») covers well; a chatty one in everyday words does not.

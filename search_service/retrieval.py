@@ -23,6 +23,7 @@ from indexer.sentences import Sentence
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
 from search_service.encoding import encode_soon
+from search_service.framing import load_framing
 from search_service.fusion import fuse
 from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import fixed_signals, group_ranked, rank_hybrid
@@ -82,6 +83,7 @@ class Searcher:
         self.storage: Storage = storage or EmbeddedStorage(data.faiss_index, self._ids,
                                                            self.stemmed_field)
         self.lexicon = lexicon
+        self.framing = load_framing(self.analyzer)
         self._names = {who: NameTable.build((r for r in data.resources
                                              if visible(r["private"], who)), self.analyzer)
                        for who in VISIBILITIES}
@@ -142,8 +144,12 @@ class Searcher:
         return self._passage_resource[index]
 
     def ngram_tokens(self, query: str) -> list[str]:
-        """The question's edge n-grams, from its first `max_query_terms` words."""
-        return edge_ngrams(self, content_words(query, self.analyzer, self.ngram_settings))
+        """The question's edge n-grams, from its first `max_query_terms` words (without the
+        framing words when the ranking drops them, as `question.analyse` does)."""
+        words = content_words(query, self.analyzer, self.ngram_settings)
+        if self.config.ranking.framing_words:
+            words = self.framing.content(words)
+        return edge_ngrams(self, words)
 
     def query_tokens(self, query: str) -> list[str]:
         """The question's analyzed terms, at most `max_query_terms` of them."""
@@ -247,7 +253,8 @@ class Searcher:
         question = (query if isinstance(query, Question)
                     else analyse(self, query, mode, query_vector))
         # What needs no vector first: it overlaps the question's encoding (`analyse`).
-        lexical = (self.lexical_scores(list(question.tokens), mask, filters.member, filters)
+        lexical = (self.lexical_scores(list(question.lexical_tokens), mask, filters.member,
+                                       filters)
                    if mode != "dense"
                    else np.zeros(self.size, dtype=np.float32))
         fixed = (fixed_signals(self, question, lexical, mask, filters.member)

@@ -30,7 +30,7 @@ def _hybrid(searcher: Searcher, query: str):
     mask = searcher.allowed(Filters())
     question = analyse(searcher, query)
     return rank_hybrid(searcher, question, searcher.dense_scores(question.vector, mask),
-                       searcher.lexical_scores(list(question.tokens), mask, False), mask,
+                       searcher.lexical_scores(list(question.lexical_tokens), mask, False), mask,
                        False)
 
 
@@ -139,11 +139,11 @@ def test_rm3_lends_the_best_passages_terms_the_question_lacks(searcher: Searcher
     assert "rm3" not in first.passage_signals
     top = top_passages(first.fused, DEFAULT.rm3_depth)
     matrix = searcher.term_matrices["public"]
+    typed = set(analyse(searcher, query).lexical_tokens)  # framing words left out (17d)
     terms, weights = rm3_terms(matrix, top, np.maximum(first.fused[top], 0),
-                               matrix.term_ids(searcher.query_tokens(query)), DEFAULT.rm3_terms)
+                               matrix.term_ids(list(typed)), DEFAULT.rm3_terms)
     assert 0 < len(terms) <= DEFAULT.rm3_terms
     words = {i: t for t, i in matrix.vocab.items()}
-    typed = set(searcher.query_tokens(query))
     in_top = set().union(*(searcher.passage_terms(int(i)) for i in top))
     assert all(words[int(t)] in in_top and words[int(t)] not in typed for t in terms)
     # A passage gets feedback BM25 only if it holds one of those terms.

@@ -6,7 +6,8 @@ anonymous search returns (`scores.lexical`, `scores.dense`, the fused score, eac
 score, the answer's score, the confidence) and every statistic behind them (BM25 per
 passage, the name bonus per passage; since issue 17 the n-gram BM25, the lexicon's BM25,
 the summed IDF and coverage, the fused and resource scores with the resource vectors and the
-hierarchy; since issue 17b the RM3 feedback terms' BM25) must be the same. Each statistic
+hierarchy; since issue 17b the RM3 feedback terms' BM25; since issue 17d all of them
+over the lexical query without its framing words) must be the same. Each statistic
 added later joins `statistics` below (the rule is written in `indexer.visibility`).
 """
 
@@ -40,6 +41,8 @@ QUERIES = [
     "épicerie solidaire", "Migracoop", "fiche n°110",
     "comment une collectivité soutient une épicerie solidaire",
     "comment la mairie aide les habitants d'une cité à monter un garage pas cher",
+    # Framing words (issue 17d) dropped from the lexical query on both indexes alike.
+    "quelles sont les aides pour une épicerie solidaire ? merci",
     # Only a private newsletter names them: no answer anonymously, as on a public-only index.
     "le restaurant social Balanzan à Vitry-sur-Seine", "asdfghjkl",
 ]
@@ -99,17 +102,17 @@ def by_id(searcher: Searcher, values: np.ndarray) -> dict[str, float]:
 
 def statistics(searcher: Searcher, query: str) -> dict[str, dict[str, float]]:
     """Every corpus statistic an anonymous search uses, per public passage."""
-    tokens = searcher.query_tokens(query)
+    question = analyse(searcher, query)
+    tokens = list(question.lexical_tokens)  # without the framing words (issue 17d)
     mask = searcher.allowed(Filters())
     stemmed = searcher.lexical_scores(tokens, mask, member=False)
-    extra = expansion_tokens(searcher, query, tokens)
-    question = analyse(searcher, query)
+    extra = expansion_tokens(searcher, query, question.tokens)
     ranking = rank_hybrid(searcher, question, searcher.dense_scores(question.vector, mask),
                           stemmed, mask, member=False)
     return {"bm25": by_id(searcher, stemmed),
             "name bonus": by_id(searcher, searcher.name_boost(tokens, query, member=False)),
             "n-gram bm25": by_id(searcher, searcher.ngram_field.scores(
-                searcher.ngram_tokens(query), "public", mask)),
+                list(question.ngrams), "public", mask)),
             "lexicon bm25": by_id(searcher, searcher.stemmed_field.scores(extra, "public",
                                                                             mask)),
             "summed idf": {"": searcher.stemmed_field.idf_sum(tokens, "public")},
