@@ -13,17 +13,28 @@ out meanwhile on the request's thread. Two details make the overlap real:
 
 Encoders that cannot split their work (the float32 sentence-transformers model, the tests'
 hash embedder) are called on the request's thread, as before.
+
+A search is written once as steps (a generator that yields the encoding's future when it
+needs the vector and returns its result), and driven two ways: `wait_through` blocks the
+calling thread (evaluation, tests, scripts), `await_through` awaits on the event loop (the
+HTTP route), so a request's Python work needs no hop to a worker thread and the loop serves
+other requests while the model runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+# A search as steps: yields the futures it waits for, returns its result.
+Steps = Generator[Future[Any], None, T]
 
 POOL_THREADS = 8  # a model run each; more concurrent requests queue (2 cores run 2 at once)
 
@@ -53,3 +64,27 @@ def encode_soon(embedder: Any, text: str, max_tokens: int | None) -> Future[np.n
 def _started_then(started: threading.Event, run: Callable[[], np.ndarray]) -> np.ndarray:
     started.set()
     return run()
+
+
+def wait_through(steps: Steps[T]) -> T:
+    """Run `steps` on this thread, blocking on each future it yields."""
+    try:
+        future = next(steps)
+        while True:
+            future.result()
+            future = steps.send(None)
+    except StopIteration as done:
+        return done.value
+
+
+async def await_through(steps: Steps[T]) -> T:
+    """Run `steps` on the event loop, awaiting each future it yields (the loop serves other
+    requests meanwhile)."""
+    try:
+        future = next(steps)
+        while True:
+            if not future.done():
+                await asyncio.wrap_future(future)
+            future = steps.send(None)
+    except StopIteration as done:
+        return done.value

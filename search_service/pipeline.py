@@ -12,6 +12,7 @@ from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
 from search_service.answer import Candidate, highlight, score_sentences
 from search_service.answer_choice import Choice, learned_choice
+from search_service.encoding import Steps, await_through, wait_through
 from search_service.no_answer import REFUSED, features_of, probability
 from search_service.question import analyse
 from search_service.quote_window import first_quotable
@@ -71,17 +72,37 @@ def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dic
 def run_search(searcher: Searcher, query: str, *, k: int = 10,
                filters: Filters | None = None, mode: str = "hybrid",
                config: AnswerConfig | None = None) -> SearchResult:
+    """One search on this thread (`search_steps`, waited through)."""
+    return wait_through(search_steps(searcher, query, k=k, filters=filters, mode=mode,
+                                     config=config))
+
+
+async def run_search_async(searcher: Searcher, query: str, *, k: int = 10,
+                           filters: Filters | None = None, mode: str = "hybrid",
+                           config: AnswerConfig | None = None) -> SearchResult:
+    """The same search on the event loop: it awaits the question's encoding instead of
+    blocking a thread (`search_service.encoding.await_through`)."""
+    return await await_through(search_steps(searcher, query, k=k, filters=filters,
+                                            mode=mode, config=config))
+
+
+def search_steps(searcher: Searcher, query: str, *, k: int = 10,
+                 filters: Filters | None = None, mode: str = "hybrid",
+                 config: AnswerConfig | None = None) -> Steps[SearchResult]:
+    """The search as steps: it yields the encoding's future where it needs the vector."""
     started = time.perf_counter()
     config = config or searcher.answer_config
     question = analyse(searcher, query, mode)
-    hits = searcher.search(question, k=k, filters=filters, mode=mode)
+    hits = yield from searcher.search_steps(question, k=k, filters=filters, mode=mode)
     qvec = question.vector  # read after the search, whose lexical part overlaps the encoding
     terms = set(question.terms)
     texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
     member = bool(filters and filters.member)
     learned = bool(config.no_answer_model.weights and config.sentence_model.weights)
     if learned and hits and qvec is None:  # bm25 mode: the vector only for the answer
-        qvec = searcher.encode_query(query)
+        encoding = searcher.encode_query_soon(query)
+        yield encoding
+        qvec = encoding.result()
     confident, answer = bool(hits), None
     confidence = (REFUSED if learned else 1.0) if hits else (REFUSED if learned else NO_ANSWER)
     quoting = None

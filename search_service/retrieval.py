@@ -22,7 +22,7 @@ from indexer.search_config import AnswerConfig, RetrievalConfig
 from indexer.sentences import Sentence
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
-from search_service.encoding import encode_soon
+from search_service.encoding import Steps, encode_soon, wait_through
 from search_service.framing import load_framing
 from search_service.fusion import fuse
 from search_service.hits import PassageHit, ResourceHit
@@ -248,6 +248,14 @@ class Searcher:
                ) -> list[ResourceHit]:
         """The top `k` resources; `query` is the question analysed at the entrance
         (`search_service.question.analyse`), or its text, analysed here."""
+        return wait_through(self.search_steps(query, k, filters, mode, query_vector))
+
+    def search_steps(self, query: str | Question, k: int = 10, filters: Filters | None = None,
+                     mode: str = "hybrid", query_vector: np.ndarray | None = None
+                     ) -> Steps[list[ResourceHit]]:
+        """`search` as steps: what needs no vector first, then it yields the encoding's
+        future (`search_service.encoding`) and ranks once the vector is there, so the
+        caller chooses how to wait (a thread blocks, the HTTP route awaits)."""
         filters = filters or Filters()
         mask = self.allowed(filters)
         question = (query if isinstance(query, Question)
@@ -259,6 +267,8 @@ class Searcher:
                    else np.zeros(self.size, dtype=np.float32))
         fixed = (fixed_signals(self, question, lexical, mask, filters.member)
                  if mode == "hybrid" else None)
+        if isinstance(question.encoding, Future):
+            yield question.encoding
         query_vector = question.vector
         dense = (self.dense_scores(query_vector, mask, filters) if query_vector is not None
                  else np.full(self.size, -1.0, dtype=np.float32))

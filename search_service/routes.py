@@ -14,7 +14,7 @@ from indexer.settings import Settings
 from search_service.analytics_api import log_search
 from search_service.bounds import MAX_K, MAX_QUERY_CHARS, YEAR_MAX, YEAR_MIN
 from search_service.errors import ApiError, error_response
-from search_service.pipeline import run_search
+from search_service.pipeline import run_search_async
 from search_service.query_text import has_content
 from search_service.responses import resource_out, search_response
 from search_service.results import ResourceInfo
@@ -66,7 +66,7 @@ MemberDep = Annotated[bool, Depends(is_member)]
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
 
@@ -101,7 +101,7 @@ def clean_query(q: str) -> str:
 @router.get("/api/search", response_model=SearchResponse, dependencies=[Depends(rate_limited)],
             responses={422: {"model": ErrorOut}, 401: {"model": ErrorOut},
                        429: {"model": ErrorOut}})
-def search(
+async def search(
     request: Request,
     searcher: SearcherDep,
     member: MemberDep,
@@ -116,7 +116,11 @@ def search(
     typing: Annotated[bool, Query(description="1 while the person is still typing (the "
                                   "widget's search-as-you-type): not logged")] = False,
 ) -> Response:
-    """Search the resources; private ones only with a member token."""
+    """Search the resources; private ones only with a member token.
+
+    A coroutine: the search's Python work runs on the event loop (no hop to a worker
+    thread), and the loop serves other requests while the question's encoding runs in
+    ONNX Runtime on the encoding pool (`search_service.encoding`)."""
     query = clean_query(q)
     unknown = sorted(set(kind or ()) - set(KINDS))
     if unknown:
@@ -128,7 +132,7 @@ def search(
                        "year_from must not be after year_to.")
     filters = Filters(kinds=tuple(kind or ()), year_from=year_from, year_to=year_to,
                       member=member)
-    response = search_response(run_search(
+    response = search_response(await run_search_async(
         searcher, query, k=k, filters=filters, mode=mode,
         config=answer_config(searcher, request.app.state.settings)))
     log_search(request, response, filters=filters, mode=mode, k=k, typing=typing)

@@ -6,6 +6,7 @@ Real model, real seeds: the int8 encoder is built once into the model cache
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from dataclasses import replace
@@ -181,13 +182,14 @@ def test_encode_soon_runs_on_the_pool_and_through_the_cache(int8, embedder, ques
 
 def test_overlapped_searches_answer_as_sequential_ones(int8_index: Path, questions,
                                                        monkeypatch) -> None:
-    """The encoding beside the lexical work changes nothing in any result, in one thread or
-    eight at once; the service's session runs on one intra-op thread."""
+    """The encoding beside the lexical work changes nothing in any result, in one thread,
+    eight at once, or awaited on an event loop eight at once (the HTTP route's way); the
+    service's session runs on one intra-op thread."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     import search_service.retrieval as retrieval
     from search_service.loading import QUERY_THREADS, load_searcher
-    from search_service.pipeline import run_search
+    from search_service.pipeline import run_search, run_search_async
 
     searcher = load_searcher(int8_index)  # the encoder as the service loads it
     assert searcher.embedder.session.get_session_options().intra_op_num_threads \
@@ -203,6 +205,12 @@ def test_overlapped_searches_answer_as_sequential_ones(int8_index: Path, questio
         done.set_result(embedder.encode_query(text, max_tokens=max_tokens))
         return done
 
+    async def on_a_loop() -> list:
+        # As the HTTP route does: the search's steps awaited on the event loop, eight at once.
+        found = await asyncio.gather(*(run_search_async(searcher, t) for t in texts))
+        return [replace(r, took_ms=0.0) for r in found]
+
+    awaited = asyncio.run(on_a_loop())
     monkeypatch.setattr(retrieval, "encode_soon", inline)
     sequential = [replace(run_search(searcher, t), took_ms=0.0) for t in texts]
-    assert overlapped == sequential and together == sequential
+    assert overlapped == sequential and together == sequential and awaited == sequential

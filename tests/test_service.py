@@ -205,3 +205,32 @@ def test_refuses_to_start_without_index(tmp_path):
 
 def _source_file(seeds_dir: Path, name: str) -> list[str]:
     return (seeds_dir / name).read_text().splitlines()
+
+
+def test_the_search_runs_on_the_event_loop(client, monkeypatch):
+    """The route awaits the question's encoding instead of blocking a worker thread, so the
+    search's Python work runs on the loop's thread (`asyncio.get_running_loop` succeeds
+    there and fails on a worker), and it answers as the blocking driver does."""
+    import asyncio
+
+    import search_service.pipeline as pipeline
+
+    loops: list[bool] = []
+    real = pipeline.analyse
+
+    def spy(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:
+            loops.append(False)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "analyse", spy)
+    body = search(client, "comment une collectivité soutient une épicerie solidaire")
+    assert loops == [True]
+    searcher = client.app.state.reloader.searcher
+    blocking = pipeline.run_search(searcher, body["query"])
+    assert ids(body) == [r.resource.id for r in blocking.results]
+    assert body["confidence"] == blocking.confidence
+    assert (body["answer"] or {}).get("text") == (blocking.answer and blocking.answer.text)
