@@ -10,7 +10,7 @@ import numpy as np
 from indexer.search_config import AnswerConfig
 from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
-from search_service.answer import Candidate, highlight, score_sentences
+from search_service.answer import Candidate, score_sentences
 from search_service.answer_choice import Choice, learned_choice
 from search_service.encoding import Steps, await_through, wait_through
 from search_service.no_answer import REFUSED, features_of, probability
@@ -115,7 +115,7 @@ def search_steps(searcher: Searcher, query: str, *, k: int = 10,
     if confident and quoting is not None and quoting.answer is not None:
         answer = answer_out(searcher, query, quoting.answer, terms)
     spans = quoting.spans if quoting is not None and mode != "bm25" else {}
-    results = [_result(searcher, h, texts, terms, spans) for h in hits]
+    results = [_result(searcher, h, terms, spans) for h in hits]
     took = (time.perf_counter() - started) * 1000
     return SearchResult(query=query, language=question.language, confident=confident,
                         confidence=round(confidence, 4), took_ms=round(took, 1),
@@ -132,15 +132,14 @@ def _confidence(searcher: Searcher, quoting: Quoting, terms: set[str], member: b
     return quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
 
 
-def _result(searcher: Searcher, hit: ResourceHit, texts: dict[int, str], terms: set[str],
+def _result(searcher: Searcher, hit: ResourceHit, terms: set[str],
             spans: dict[int, tuple[int, int]]) -> ResultItem:
     passages = []
     for p in hit.passages:
         row = searcher.data.passages[p.index]
         passages.append(ResultPassage(
             id=row["id"], text=row["text"],
-            highlight=highlight(texts[p.index], terms, searcher.analyzer, spans.get(p.index),
-                                searcher.passage_words(p.index)),
+            highlight=searcher.passage_markup(p.index).highlight(terms, spans.get(p.index)),
             section=row.get("section"), score=round(p.score, 4),
             source=source_of(row["source"]),
         ))

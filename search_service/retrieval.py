@@ -27,6 +27,7 @@ from search_service.framing import load_framing
 from search_service.fusion import fuse
 from search_service.hits import PassageHit, ResourceHit
 from search_service.hybrid import fixed_signals, group_ranked, rank_hybrid
+from search_service.markup import PassageMarkup
 from search_service.names import NameTable
 from search_service.prf import TermMatrix
 from search_service.question import Question, analyse, content_words, edge_ngrams
@@ -92,6 +93,7 @@ class Searcher:
             self._passages_of.setdefault(rid, []).append(i)
         # Analysis of passages and sentences: all of it at load (`analyse_texts`).
         self._words: dict[int, Words] = {}
+        self._markup: dict[int, PassageMarkup] = {}
         self._passage_terms: dict[int, frozenset[str]] = {}
         self._sentence_terms: dict[int, frozenset[str]] = {}
 
@@ -100,6 +102,7 @@ class Searcher:
         highlighting and quoting then read word positions and term sets from memory."""
         for index in range(self.size):
             self.passage_words(index)
+            self.passage_markup(index)
             self.passage_terms(index)
         for row in range(len(self.data.sentences)):
             self.sentence_terms(row)
@@ -170,6 +173,14 @@ class Searcher:
             words = analyze_words(self.data.passages[index]["text"], self.analyzer)
             self._words[index] = words
         return words
+
+    def passage_markup(self, index: int) -> PassageMarkup:
+        """The passage escaped and its terms located, for highlighting (`markup`)."""
+        markup = self._markup.get(index)
+        if markup is None:
+            markup = PassageMarkup.of(self.data.passages[index]["text"], self.passage_words(index))
+            self._markup[index] = markup
+        return markup
 
     def passage_terms(self, index: int) -> frozenset[str]:
         terms = self._passage_terms.get(index)

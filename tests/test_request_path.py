@@ -80,3 +80,32 @@ def test_the_lexicon_lookup_finds_what_a_scan_finds(questions) -> None:
     found = [lexicon.expansions(t) for t in texts]
     assert found == [scanned_expansions(lexicon.entries, t) for t in texts]
     assert sum(map(len, found)) > 100
+
+
+def test_highlights_from_the_markup_prepared_at_load_are_the_plain_ones(
+        searcher: Searcher, questions) -> None:
+    """The passage escaped once and its terms located at load give, for every passage and
+    several questions' terms (and a whole-sentence span), the very highlight of the plain
+    computation; any slice is `html.escape` of that slice, on text full of &, <, >, quotes."""
+    import html
+
+    from search_service.answer import highlight
+    from search_service.markup import PassageMarkup
+
+    tricky = "R&D <b>\"l'ESS\"</b> & co > 2 < 3 ' fin"
+    markup = PassageMarkup.of(tricky, ())
+    assert markup.html == html.escape(tricky)
+    for a in range(len(tricky) + 1):
+        for b in range(a, len(tricky) + 1):
+            assert markup.slice(a, b) == html.escape(tricky[a:b])
+    analyzer, marked = searcher.analyzer, 0
+    for index, row in enumerate(searcher.data.passages):
+        markup = searcher.passage_markup(index)
+        for q in questions[index::len(searcher.data.passages)][:4]:
+            terms = set(analyzer.tokens(q))
+            plain = highlight(row["text"], terms, analyzer)
+            assert markup.highlight(terms) == plain
+            marked += "<mark>" in plain
+        span = (len(row["text"]) // 3, len(row["text"]) // 2)
+        assert markup.highlight(set(), span) == highlight(row["text"], set(), analyzer, span)
+    assert marked > 100  # most passages had a question word to mark
