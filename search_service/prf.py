@@ -62,17 +62,34 @@ def rm3_terms(matrix: TermMatrix, top: np.ndarray, weights: np.ndarray, exclude:
     keep = rows >= 0
     if not keep.any() or count <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    weighted = matrix.by_passage[rows[keep]].T @ weights[keep].astype(np.float64)
-    weighted = np.asarray(weighted).ravel()
-    if exclude:
-        weighted[list(exclude)] = 0.0
-    found = np.flatnonzero(weighted > 0)
+    # Σ_d weight_d · bm25(t, d) over the few top rows only, read straight from the CSR
+    # arrays (scipy's row indexing costs more than the sum for five rows).
+    csr = matrix.by_passage
+    picked = rows[keep]
+    starts, ends = csr.indptr[picked], csr.indptr[picked + 1]
+    columns = np.concatenate([csr.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+    values = np.concatenate([csr.data[a:b] * w for a, b, w in
+                             zip(starts, ends, weights[keep].astype(np.float64), strict=True)])
+    terms, inverse = np.unique(columns, return_inverse=True)
+    summed = np.bincount(inverse, weights=values, minlength=len(terms))
+    if exclude and len(terms):  # `terms` is sorted (np.unique): bisect for the question's
+        # own terms
+        own = np.fromiter(exclude, dtype=terms.dtype, count=len(exclude))
+        at = np.minimum(np.searchsorted(terms, own), len(terms) - 1)
+        summed[at[terms[at] == own]] = 0.0
+    positive = summed > 0
+    found, weighted = terms[positive], summed[positive]
     if not len(found):
-        return found, np.zeros(0)
+        return found.astype(np.int64), np.zeros(0)
     # Heaviest first; equal weights (to 9 decimals, as two builds' floats agree) by term.
-    order = np.lexsort((matrix.words[found].astype(str), -np.round(weighted[found], 9)))
-    chosen = found[order[:count]]
-    return chosen, weighted[chosen] / weighted[chosen].sum()
+    # Only the terms at or above the `count`-th weight can be chosen: sort those alone.
+    rounded = np.round(weighted, 9)
+    if len(rounded) > count:
+        floor = np.partition(rounded, len(rounded) - count)[len(rounded) - count]
+        near = np.flatnonzero(rounded >= floor)
+        found, weighted, rounded = found[near], weighted[near], rounded[near]
+    order = np.lexsort((matrix.words[found].astype(str), -rounded))[:count]
+    return found[order].astype(np.int64), weighted[order] / weighted[order].sum()
 
 
 def expansion_scores(matrix: TermMatrix, terms: np.ndarray, weights: np.ndarray,
@@ -80,6 +97,12 @@ def expansion_scores(matrix: TermMatrix, terms: np.ndarray, weights: np.ndarray,
     """Per passage: Σ_t weight_t · bm25(t, passage), 0 outside `mask`."""
     out = np.zeros(len(mask), dtype=np.float32)
     if len(terms):
-        local = matrix.by_term[:, terms] @ weights
-        out[matrix.position] = np.asarray(local).ravel()
+        # The few terms' columns read straight from the CSC arrays, as in `rm3_terms`.
+        csc = matrix.by_term
+        starts, ends = csc.indptr[terms], csc.indptr[np.asarray(terms) + 1]
+        rows = np.concatenate([csc.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+        values = np.concatenate([csc.data[a:b] * w for a, b, w in
+                                 zip(starts, ends, weights, strict=True)])
+        local = np.bincount(rows, weights=values, minlength=csc.shape[0])
+        out[matrix.position] = local
     return np.where(mask, out, 0.0).astype(np.float32)

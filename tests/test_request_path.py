@@ -109,3 +109,35 @@ def test_highlights_from_the_markup_prepared_at_load_are_the_plain_ones(
         span = (len(row["text"]) // 3, len(row["text"]) // 2)
         assert markup.highlight(set(), span) == highlight(row["text"], set(), analyzer, span)
     assert marked > 100  # most passages had a question word to mark
+
+
+def test_rm3_read_from_the_sparse_arrays_is_the_matrix_products(searcher: Searcher,
+                                                                questions) -> None:
+    """RM3's terms and feedback scores, summed straight from the CSR/CSC arrays, are those
+    of the plain sparse products (rows of the top passages, columns of the chosen terms),
+    for each visibility, with the question's own terms left out."""
+    import numpy as np
+
+    from search_service.prf import expansion_scores, rm3_terms, top_passages
+    from search_service.retrieval import Filters
+
+    for member in (False, True):
+        matrix = searcher.term_matrices["member" if member else "public"]
+        mask = searcher.allowed(Filters(member=member))
+        for n, q in enumerate(questions[:120]):
+            fused = np.where(mask, np.random.default_rng(n).random(searcher.size), -np.inf)
+            top = top_passages(fused, 5)
+            own = matrix.term_ids(searcher.query_tokens(q))
+            terms, weights = rm3_terms(matrix, top, fused[top], own, 10)
+            rows = matrix.row[top]
+            plain = np.asarray(matrix.by_passage[rows[rows >= 0]].T
+                               @ fused[top][rows >= 0]).ravel()
+            plain[list(own)] = 0.0
+            best = np.sort(np.round(plain[plain > 0], 9))[::-1][:10]
+            assert np.allclose(np.sort(np.round(plain[terms], 9))[::-1], best)
+            assert not own & set(terms.tolist()) and np.isclose(weights.sum(), 1.0)
+            local = np.asarray(matrix.by_term[:, terms] @ weights).ravel()
+            reference = np.zeros(searcher.size)
+            reference[matrix.position] = local
+            assert np.allclose(expansion_scores(matrix, terms, weights, mask),
+                               np.where(mask, reference, 0.0), atol=1e-6)
