@@ -47,7 +47,9 @@ class EmbeddedStorage:
     def __init__(self, faiss_index: Any, ids: np.ndarray, stemmed: LexicalField) -> None:
         self.faiss_index = faiss_index
         self._ids = ids
-        self._id_to_index = {int(pid): i for i, pid in enumerate(ids.tolist())}
+        # FAISS id → passage position, by bisection over the sorted ids (no Python loop).
+        self._by_id = np.argsort(ids, kind="stable")
+        self._sorted_ids = np.asarray(ids)[self._by_id]
         self.size = len(ids)
         self.stemmed = stemmed
         self._selectors: dict[bytes, tuple[int, Any]] = {}
@@ -85,9 +87,9 @@ class EmbeddedStorage:
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
         k = min(allowed, max(k, 1))
         sims, ids = self.faiss_index.search(query_vector.reshape(1, -1), k, params=params)
-        for sim, pid in zip(sims[0], ids[0], strict=True):
-            if pid >= 0:
-                scores[self._id_to_index[int(pid)]] = sim
+        found = ids[0] >= 0
+        at = self._by_id[np.searchsorted(self._sorted_ids, ids[0][found])]
+        scores[at] = sims[0][found]
         return scores
 
     def lexical_scores(self, tokens: Sequence[str], who: str, mask: np.ndarray,
