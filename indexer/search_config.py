@@ -45,13 +45,6 @@ class RankingConfig:
     # Drop the question-framing words from the lexical query (issue 17d); absent from the
     # versions built before it: off, as they were tuned.
     framing_words: bool = False
-    # Issue 17e's candidates, off unless the configuration turns them on (see
-    # `search_service.ranking`): the passage's best sentence cosine mixed into its cosine,
-    # Rocchio feedback on the question's vector, `same_as` copies sharing their score.
-    sentence_mix: float = 0.0
-    rocchio: float = 0.0
-    rocchio_depth: int = 3
-    same_as: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

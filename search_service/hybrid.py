@@ -6,7 +6,6 @@ gathers the signals (with the caller's visibility) and calls those pure function
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -24,11 +23,7 @@ from search_service.ranking import (
     hierarchy_lift,
     lexicon_gate,
     mix_resource,
-    mix_sentence,
-    rocchio_vector,
-    share_with_twins,
 )
-from search_service.signals import SentenceSignal
 
 if TYPE_CHECKING:
     from search_service.question import Question
@@ -114,36 +109,13 @@ def rank_hybrid(searcher: Searcher, question: Question, dense: np.ndarray,
     cfg, who = searcher.config.ranking, visibility(member)
     fixed = (fixed or fixed_signals(searcher, question, stemmed, mask, member)
              ).with_cosines(question, searcher)
-    vector = question.vector
     lexical = lexical_signals(searcher, fixed, stemmed, mask)
-    fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask, vector)
-    rm3_on = cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0
-    rocchio_on = cfg.rocchio > 0 and cfg.rocchio_depth > 0 and vector is not None
-    if rm3_on or rocchio_on:
-        first = fused
-        if rm3_on:
-            rm3 = feedback_terms(searcher, list(question.lexical_tokens), first, mask, who)
-            lexical = lexical_signals(searcher, fixed, stemmed, mask, rm3)
-        if rocchio_on:
-            top = top_passages(np.where(mask, first, -np.inf), cfg.rocchio_depth)
-            vector = rocchio_vector(vector, searcher.data.vectors, top, cfg.rocchio)
-            dense = searcher.dense_scores(vector, mask)
-        fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask, vector)
-        if rocchio_on:
-            signals["rocchio"] = dense
+    fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
+    if cfg.rm3_weight > 0 and cfg.rm3_depth > 0 and cfg.rm3_terms > 0:
+        rm3 = feedback_terms(searcher, list(question.lexical_tokens), fused, mask, who)
+        lexical = lexical_signals(searcher, fixed, stemmed, mask, rm3)
+        fused, signals = fuse_signals(searcher, fixed, dense, lexical, mask)
     return resource_level(searcher, fused, signals, fixed.cover)
-
-
-_SENTENCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def sentence_signal(searcher: Searcher) -> SentenceSignal:
-    """The searcher's sentence max-sim signal, built on first use and kept with it."""
-    found = _SENTENCES.get(searcher)
-    if found is None:
-        found = _SENTENCES[searcher] = SentenceSignal(
-            searcher.data.sentences, searcher.data.sentence_vectors, searcher.size)
-    return found
 
 
 def feedback_terms(searcher: Searcher, tokens: list[str], fused: np.ndarray, mask: np.ndarray,
@@ -159,10 +131,8 @@ def feedback_terms(searcher: Searcher, tokens: list[str], fused: np.ndarray, mas
 
 
 def fuse_signals(searcher: Searcher, fixed: Fixed, dense: np.ndarray, lexical: Lexical,
-                 mask: np.ndarray, vector: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Per passage: the fused score of every signal (-inf: not retrieved), and the signals;
-    `vector`, the question's (for the sentence max-sim)."""
+                 mask: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per passage: the fused score of every signal (-inf: not retrieved), and the signals."""
     cfg = searcher.config.ranking
     scores, lexical_mask, cover, signals = lexical[0], lexical[1], lexical[2], dict(lexical[3])
     cosines = fixed.cosines
@@ -170,9 +140,6 @@ def fuse_signals(searcher: Searcher, fixed: Fixed, dense: np.ndarray, lexical: L
     if cosines is not None and cfg.resource_mix > 0:
         mixed = mix_resource(dense, searcher.resource_signals.per_passage(cosines),
                              cfg.resource_mix)
-    if cfg.sentence_mix > 0 and vector is not None:
-        signals["sentence"] = sentence_signal(searcher).max_sim(vector, mask)
-        mixed = mix_sentence(mixed, signals["sentence"], cfg.sentence_mix)
     weight = dense_weight(cover, cfg, searcher.config.dense_weight)
     fused = fuse_scaled(mixed, mask & (dense > -1.0), scores, lexical_mask, weight)
     if fixed.names is not None:
@@ -198,10 +165,9 @@ def resource_level(searcher: Searcher, fused: np.ndarray, signals: dict[str, np.
     present, first = np.unique(position, return_index=True)
     ids = searcher.resource_signals.ids
     own = {ids[r]: float(best[r]) for r in present[np.argsort(first, kind="stable")]}
-    cfg, rs = searcher.config.ranking, searcher.resource_signals
-    scores = share_with_twins(own, rs.twins, cfg.same_as) if cfg.same_as > 0 else own
-    if cfg.hierarchy > 0:
-        scores = hierarchy_lift(scores, rs.parents, cfg.hierarchy)
+    cfg = searcher.config.ranking
+    scores = (hierarchy_lift(own, searcher.resource_signals.parents, cfg.hierarchy)
+              if cfg.hierarchy > 0 else own)
     per_resource = {rid: {"hierarchy": scores[rid] - own[rid]} for rid in scores}
     return Ranking(fused, scores, signals, per_resource, cover)
 

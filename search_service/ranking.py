@@ -27,7 +27,7 @@ Every constant was chosen on the dev split (eval/README.md, "Issue 17").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -113,32 +113,3 @@ def hierarchy_lift(scores: Mapping[str, float], parents: Mapping[str, str | None
     for rid in scores:
         lift(rid)
     return lifted
-
-
-def mix_sentence(dense: np.ndarray, max_sim: np.ndarray, share: float) -> np.ndarray:
-    """Each retrieved passage's cosine mixed with its best sentence's (`max_sim`); a passage
-    not retrieved (-1) or without sentences keeps its own."""
-    both = (dense > -1.0) & (max_sim > -1.0)
-    return np.where(both, (1 - share) * dense + share * max_sim, dense).astype(np.float32)
-
-
-def share_with_twins(scores: Mapping[str, float], twins: Mapping[str, Sequence[str]],
-                     factor: float) -> dict[str, float]:
-    """Each scored resource's score raised to `factor` × its best scored `same_as` copy's
-    (the same fiche on the website and in the catalogue). Only resources in `scores` take
-    part, so a copy the caller cannot see lends nothing."""
-    out = dict(scores)
-    for rid in scores:
-        for twin in twins.get(rid, ()):
-            if twin in scores:
-                out[rid] = max(out[rid], factor * scores[twin])
-    return out
-
-
-def rocchio_vector(query_vector: np.ndarray, vectors: np.ndarray, top: np.ndarray,
-                   beta: float) -> np.ndarray:
-    """`q + beta · mean(vectors[top])`, unit length (the question itself without `top`)."""
-    if not len(top) or beta <= 0:
-        return query_vector
-    moved = query_vector.astype(np.float64) + beta * vectors[top].astype(np.float64).mean(0)
-    return (moved / np.linalg.norm(moved)).astype(np.float32)

@@ -71,7 +71,6 @@ class ResourceSignals:
         self.passage_position = np.array([position[r] for r in passage_resource],
                                          dtype=np.int64)
         self.parents = {r["id"]: r.get("parent") for r in resources}
-        self.twins = {r["id"]: tuple(r.get("same_as") or ()) for r in resources}
 
     def cosines(self, query_vector: np.ndarray | None) -> np.ndarray | None:
         """Each resource vector's cosine to the question (None without vectors)."""
@@ -81,31 +80,3 @@ class ResourceSignals:
 
     def per_passage(self, per_resource: np.ndarray) -> np.ndarray:
         return per_resource[self.passage_position]
-
-
-class SentenceSignal:
-    """Sentence-level dense signal: per passage, the best cosine of the question to one of
-    its sentences (max-sim), from the sentence vectors the build stores, grouped by passage
-    and widened to float64 once. A sentence's cosine is its own (no corpus statistic); the
-    caller's mask decides which passages take a value."""
-
-    def __init__(self, sentences: Sequence[dict[str, Any]], vectors: np.ndarray | None,
-                 passages: int) -> None:
-        owner = np.array([int(s["passage"]) for s in sentences], dtype=np.int64)
-        self.passages = passages
-        self.available = vectors is not None and len(owner) > 0
-        order = np.argsort(owner, kind="stable")
-        self.counts = np.bincount(owner, minlength=passages)[:passages]
-        self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype(np.int64)
-        self._vectors64 = (vectors[order].astype(np.float64) if self.available
-                           else np.zeros((0, 0)))
-
-    def max_sim(self, query_vector: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
-        """Per passage: the best sentence cosine; -1 outside `mask` or without sentences."""
-        out = np.full(self.passages, -1.0, dtype=np.float32)
-        if not self.available or query_vector is None:
-            return out
-        cosines = self._vectors64 @ query_vector.astype(np.float64)
-        has = self.counts > 0
-        out[has] = np.maximum.reduceat(cosines, self.starts[has]).astype(np.float32)
-        return np.where(mask, out, -1.0).astype(np.float32)
