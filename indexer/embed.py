@@ -106,15 +106,22 @@ def known_acronyms() -> frozenset[str]:
 
 def embedding_text(passage: Passage, resource: Resource, header_format: str = HEADER_FORMAT
                    ) -> str:
-    """The passage behind its header (`header_format`); a template tagged `UNSHOUT_TAG`
-    also lower-cases the shouted runs (`unshout`), keeping the lexicon's acronyms."""
+    """The passage behind its header (`header_format`, see `format_embedding_text`)."""
+    section = f" — {passage.section}" if passage.section else ""
+    return format_embedding_text(header_format, title=resource.title, kind=resource.kind,
+                                 section=section, text=passage.text)
+
+
+def format_embedding_text(header_format: str, *, title: str, kind: str, section: str,
+                          text: str) -> str:
+    """The embedded text from its parts (`section`: « — heading » or ""), NFC; a template
+    tagged `UNSHOUT_TAG` also lower-cases the shouted runs (`unshout`), keeping the
+    lexicon's acronyms. Whatever rebuilds a version's embedded text from its rows (to check
+    its `embedding_sha`) must call this, not format the template itself."""
     shouted = not header_format.startswith(UNSHOUT_TAG)
     template = header_format if shouted else header_format[len(UNSHOUT_TAG):]
-    section = f" — {passage.section}" if passage.section else ""
-    text = nfc(template.format(
-        title=resource.title, kind=resource.kind, section=section, text=passage.text
-    ))
-    return text if shouted else unshout(text, known_acronyms())
+    full = nfc(template.format(title=title, kind=kind, section=section, text=text))
+    return full if shouted else unshout(full, known_acronyms())
 
 
 @dataclass(frozen=True)

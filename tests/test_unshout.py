@@ -4,6 +4,7 @@ statistic a visibility counts) reads the same tokens either way."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from indexer.embed import (
     UNSHOUT_HEADER_FORMAT,
     EncodingSettings,
     embedding_text,
+    format_embedding_text,
     known_acronyms,
     unshout,
 )
@@ -61,6 +63,19 @@ def test_the_template_says_whether_a_version_was_built_with_it() -> None:
     old = EncodingSettings.from_dict({"header_format": HEADER_FORMAT})
     assert old.header_format == HEADER_FORMAT
     assert UNSHOUT_HEADER_FORMAT != HEADER_FORMAT
+    # Off by default (eval/README.md, « Issue 17e »): new builds use the plain template.
+    assert EncodingSettings().header_format == HEADER_FORMAT
+
+
+def test_the_plain_template_is_the_formula_a_stored_hash_was_made_with() -> None:
+    parts = {"title": "RÉPONDRE AUX DÉFIS", "kind": "catalogue", "section": " — POLITIQUE",
+             "text": "QUARTIERS EN TRANSITION\n- Resovilles, 2020"}
+    assert format_embedding_text(HEADER_FORMAT, **parts) == unicodedata.normalize(
+        "NFC", HEADER_FORMAT.format(**parts))
+    quiet = format_embedding_text(UNSHOUT_HEADER_FORMAT, **parts)
+    # A lone capitalised word (« POLITIQUE ») is left as it is: it may be a name.
+    assert quiet == "Répondre aux défis (catalogue — POLITIQUE)\nQuartiers en transition\n" \
+                    "- Resovilles, 2020"
 
 
 @pytest.fixture(scope="module")
