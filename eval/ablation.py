@@ -4,7 +4,8 @@ a public hybrid run (nDCG@10 overall and per category).
 
     python -m eval.ablation --index DIR --split dev full "no sentence:sentence_mix=0"
 
-A variant is `label` (today's configuration) or `label:key=value,key=value`.
+A variant is `label` (today's configuration) or `label:key=value,key=value`; a key is a
+`RankingConfig` field, or `dense_weight` / `name_boost` of the retrieval section.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from eval.data import QuestionSet, default_eval_dir, load_question_set
 from eval.metrics import evaluate
 from eval.runner import visible_qrels
 
+# Keys of `RetrievalConfig` itself (not of its `ranking`) a variant may change.
+RETRIEVAL_KEYS = ("dense_weight", "name_boost")
 COLUMNS = ("overall", "paraphrase", "thematic", "keyword", "factual", "typo", "foreign")
 
 
@@ -42,8 +45,9 @@ def ranked_lists(searcher: Any, qs: QuestionSet, vectors: dict[str, np.ndarray],
     from search_service.retrieval import Filters
 
     saved = searcher.config
-    ranking = saved.ranking.replace(**changes)
-    searcher.config = dataclasses.replace(saved, ranking=ranking)
+    top = {k: v for k, v in changes.items() if k in RETRIEVAL_KEYS}
+    ranking = saved.ranking.replace(**{k: v for k, v in changes.items() if k not in top})
+    searcher.config = dataclasses.replace(saved, ranking=ranking, **top)
     try:
         return {q.id: [h.resource["id"] for h in searcher.search(
             q.text, k=k, filters=Filters(), query_vector=vectors[q.id])]

@@ -71,9 +71,11 @@ def collect(searcher: Any, qs: Any) -> dict[str, tuple[list[str], np.ndarray]]:
     return out
 
 
-def cross_validate(searcher: Any, qs: Any, folds: int = 5, c: float = 1.0
+def cross_validate(searcher: Any, qs: Any, folds: int = 5, c: float = 1.0,
+                   pooled: dict[str, dict[str, list[str]]] | None = None
                    ) -> list[tuple[float, float]]:
-    """(hand-set, learned) nDCG@10 of each fold."""
+    """(hand-set, learned) nDCG@10 of each fold; `pooled`, when given, receives every
+    question's held-out ranking of both (keys "hand", "learned"), to score by category."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
@@ -98,6 +100,9 @@ def cross_validate(searcher: Any, qs: Any, folds: int = 5, c: float = 1.0
             ids, rows = data[q]
             p = model.decision_function(scaler.transform(rows))
             learned[q] = [ids[j] for j in np.argsort(-p, kind="stable")][:10]
+        if pooled is not None:
+            pooled.setdefault("hand", {}).update(hand)
+            pooled.setdefault("learned", {}).update(learned)
         results.append((score(searcher, fold, hand)["overall"]["nDCG@10"],
                         score(searcher, fold, learned)["overall"]["nDCG@10"]))
     return results
@@ -126,10 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         searcher.config, ranking=searcher.config.ranking.replace(**changes))
     qs = load_question_set(args.eval_dir).split("dev")
     for c in args.C:
-        folds = cross_validate(searcher, qs, c=c)
+        pooled: dict[str, dict[str, list[str]]] = {}
+        folds = cross_validate(searcher, qs, c=c, pooled=pooled)
         hand, learned = (float(np.mean(v)) for v in zip(*folds, strict=True))
         print(f"C={c}: hand-set {hand:.4f}, learned {learned:.4f}; folds "
               + ", ".join(f"{h:.3f}/{lv:.3f}" for h, lv in folds))
+        for name, ranked in pooled.items():
+            rows = score(searcher, qs, ranked)
+            print(f"  {name} (held-out rankings pooled): "
+                  + ", ".join(f"{k} {v['nDCG@10']:.4f}" for k, v in rows.items()))
     return 0
 
 

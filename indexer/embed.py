@@ -7,6 +7,8 @@ about the resource it belongs to; the displayed text stays the passage alone.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +24,13 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 HEADER_FORMAT = "{title} ({kind}{section})\n{text}"
+# The same header with the embedded text's shouted runs lower-cased (`unshout`, issue 17e).
+# The tag is part of the template the manifest records (`encoding.header_format`), so a
+# version says how its passages were embedded; a version built before it has the plain one.
+UNSHOUT_TAG = "unshout:"
+UNSHOUT_HEADER_FORMAT = UNSHOUT_TAG + HEADER_FORMAT
+# The template new builds use (`EncodingSettings.header_format`).
+DEFAULT_HEADER_FORMAT = HEADER_FORMAT
 
 
 def nfc(text: str) -> str:
@@ -29,11 +38,90 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def embedding_text(passage: Passage, resource: Resource, header_format: str = HEADER_FORMAT) -> str:
+# A word: letters, with inner apostrophes or hyphens (« L'ESS », « TIERS-LIEUX »).
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# What may sit between two words of one shouted run: spaces and punctuation, no line break.
+_GAP = re.compile(r"[^\S\n]*[,:;&!?/()«»\"–—.\-]*[^\S\n]*")
+
+
+def _shouted(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def unshout(text: str, acronyms: frozenset[str]) -> str:
+    """Runs of two or more ALL-CAPS words on one line (catalogue headings: « RÉPONDRE AUX
+    DÉFIS DES QUARTIERS PRIORITAIRES ») lower-cased, the run's first letter kept upper, the
+    known acronyms in it (`acronyms`, lower-case, accent-folded or not) kept as written; e5
+    reads shouted French poorly (eval/README.md, « Issue 17e »). A single capitalised word
+    (« RTES », « ESS ») is left alone."""
+    words = list(_WORD.finditer(text))
+    out, done, i = [], 0, 0
+    while i < len(words):
+        j = i
+        while (j + 1 < len(words) and _shouted(words[j].group())
+               and _shouted(words[j + 1].group())
+               and _GAP.fullmatch(text[words[j].end():words[j + 1].start()])):
+            j += 1
+        run = words[i:j + 1]
+        if len(run) >= 2 and sum(len(w.group()) > 1 for w in run) >= 2:
+            for n, w in enumerate(run):
+                word = w.group()
+                out.append(text[done:w.start()])
+                if _is_acronym(word, acronyms):
+                    head, cut, tail = word.rpartition("'") if "'" in word else \
+                        word.rpartition("’")
+                    out.append((head.lower() + cut + tail) if cut and n else word)
+                elif n == 0:
+                    out.append(word[0] + word[1:].lower())
+                else:
+                    out.append(word.lower())
+                done = w.end()
+        i = j + 1
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _is_acronym(word: str, acronyms: frozenset[str]) -> bool:
+    """« ESS », « L'ESS », « D'ESS »: the word, or its part after an elision, is known."""
+    lowered = word.lower()
+    tail = re.split(r"['’]", lowered)[-1]
+    return lowered in acronyms or tail in acronyms
+
+
+@functools.cache
+def known_acronyms() -> frozenset[str]:
+    """The acronyms of the field lexicon (`search_service/data/lexicon.tsv`, kind
+    « acronym »), lower-case: static data, written from knowledge of the field."""
+    from importlib import resources
+
+    text = (resources.files("search_service") / "data" / "lexicon.tsv").read_text("utf-8")
+    found = set()
+    for line in text.splitlines():
+        cells = line.split("\t")
+        if not line.startswith("#") and len(cells) == 3 and cells[2].strip() == "acronym":
+            found.add(cells[0].strip().lower())
+    return frozenset(found)
+
+
+def embedding_text(passage: Passage, resource: Resource, header_format: str = HEADER_FORMAT
+                   ) -> str:
+    """The passage behind its header (`header_format`, see `format_embedding_text`)."""
     section = f" — {passage.section}" if passage.section else ""
-    return nfc(header_format.format(
-        title=resource.title, kind=resource.kind, section=section, text=passage.text
-    ))
+    return format_embedding_text(header_format, title=resource.title, kind=resource.kind,
+                                 section=section, text=passage.text)
+
+
+def format_embedding_text(header_format: str, *, title: str, kind: str, section: str,
+                          text: str) -> str:
+    """The embedded text from its parts (`section`: « — heading » or ""), NFC; a template
+    tagged `UNSHOUT_TAG` also lower-cases the shouted runs (`unshout`), keeping the
+    lexicon's acronyms. Whatever rebuilds a version's embedded text from its rows (to check
+    its `embedding_sha`) must call this, not format the template itself."""
+    shouted = not header_format.startswith(UNSHOUT_TAG)
+    template = header_format if shouted else header_format[len(UNSHOUT_TAG):]
+    full = nfc(template.format(title=title, kind=kind, section=section, text=text))
+    return full if shouted else unshout(full, known_acronyms())
 
 
 @dataclass(frozen=True)
@@ -44,7 +132,7 @@ class EncodingSettings:
     passage_prompt: str = PASSAGE_PROMPT
     normalize: bool = True
     unicode_form: str = "NFC"
-    header_format: str = HEADER_FORMAT
+    header_format: str = DEFAULT_HEADER_FORMAT
 
     def to_dict(self) -> dict[str, Any]:
         return {
