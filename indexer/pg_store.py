@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from indexer.embed import format_embedding_text
 from indexer.errors import IndexerError
 from indexer.lexical import Analyzer
 from indexer.opening import IndexData
@@ -144,8 +144,8 @@ def embedded_texts(data: IndexData) -> list[str]:
     for row in data.passages:
         resource = resources[row["resource_id"]]
         section = f" — {row['section']}" if row.get("section") else ""
-        text = unicodedata.normalize("NFC", header.format(
-            title=resource["title"], kind=resource["kind"], section=section, text=row["text"]))
+        text = format_embedding_text(header, title=resource["title"], kind=resource["kind"],
+                                     section=section, text=row["text"])
         sha = row.get("embedding_sha")
         if sha is not None and hashlib.sha256(text.encode("utf-8")).hexdigest() != sha:
             raise PublishError(f"passage {row['id']}: its embedded text cannot be rebuilt "
