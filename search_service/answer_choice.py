@@ -173,7 +173,9 @@ def learned_choice(searcher: Any, question: str, hits: Sequence[Any], qvec: np.n
     model = config.sentence_model
     found = gather(searcher, question, hits, qvec, terms, member, config.candidate_results,
                    set(), scored=scored)
-    logits = learned_scores(found.x, model.weights, model.means, model.scales, model.bias)
+    cols = [FEATURES.index(name) for name in model.features]
+    logits = learned_scores(found.x[:, cols], model.weights, model.means, model.scales,
+                            model.bias)
     order = np.argsort(-logits, kind="stable")
     ranked = [dataclasses.replace(found.ranked[k], score=sigmoid(float(logits[k])))
               for k in order]
@@ -186,9 +188,10 @@ def check_model(model: Any) -> str | None:
     """Why a configured sentence model cannot be used with this code (None: it can)."""
     if not model.weights:
         return None
-    if tuple(model.features) != FEATURES:
+    unknown = [name for name in model.features if name not in FEATURES]
+    if unknown or not model.features:
         return (f"answer.sentence_model was fitted on features {list(model.features)}, "
                 f"this code computes {list(FEATURES)}: refit it (eval.answer_study --fit)")
-    if not len(model.weights) == len(model.means) == len(model.scales) == len(FEATURES):
+    if not len(model.weights) == len(model.means) == len(model.scales) == len(model.features):
         return "answer.sentence_model: weights, means and scales must have one per feature"
     return None

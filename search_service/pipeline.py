@@ -106,7 +106,8 @@ def _confidence(searcher: Searcher, quoting: Quoting, terms: set[str], member: b
     """The no-answer model's probability that the visible corpus answers, when the version
     has one (and the learned sentence choice it reads); else the old cosine difference."""
     if quoting.choice is not None and config.no_answer_model.weights:
-        values = features_of(searcher, quoting.choice, terms, member, qvec)
+        values = features_of(searcher, quoting.choice, terms, member, qvec,
+                             quoting.best_cosine)
         return probability(values, config.no_answer_model)
     return quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
 
