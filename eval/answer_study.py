@@ -3,12 +3,17 @@ every sentence of the top resources' passages with its features (`sentence_featu
 hand score of today's `answer.score_sentences`, and whether it holds the gold span; then a
 logistic regression against the hand score on the same question-grouped folds.
 
-    python -m eval.answer_study --index DIR --split dev [--why] [--drop FEATURE ...]
+    python -m eval.answer_study [--index DIR] [--split dev] [--why] [--nested] [--fit]
+
+`--fit` chooses C and the features by 5-fold CV grouped by question (backward elimination,
+`select`), fits on every question of the split and writes the model where the search
+configuration expects it (indexer/data/search_config.json → answer.sentence_model).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +63,12 @@ def top1(scores: np.ndarray, pool: Pool, mask: np.ndarray | None = None) -> bool
     return bool(len(s)) and bool(pool.label[int(np.argmax(s))])
 
 
+def reciprocal_rank(scores: np.ndarray, pool: Pool) -> float:
+    """1 / the rank of the first candidate holding the span (0: none holds it)."""
+    held = pool.label[np.argsort(-scores, kind="stable")]
+    return 1.0 / (int(np.argmax(held)) + 1) if held.any() else 0.0
+
+
 def fit(train: list[Pool], keep: list[int], c: float) -> tuple[Any, np.ndarray, np.ndarray]:
     """A logistic regression on standardised features: (model, means, scales)."""
     from sklearn.linear_model import LogisticRegression
@@ -68,18 +79,87 @@ def fit(train: list[Pool], keep: list[int], c: float) -> tuple[Any, np.ndarray, 
     return LogisticRegression(C=c, max_iter=3000).fit((x - mu) / sd, y), mu, sd
 
 
-def cross_validate(data: list[Pool], keep: list[int], c: float, folds: int = 5) -> int:
-    """Questions whose best learned candidate holds the span, each question scored by a
-    model fitted on the other folds (folds by question, in file order modulo `folds`)."""
-    hits = 0
+@dataclass(frozen=True)
+class Score:
+    """A cross-validated figure: questions whose best candidate holds the span, and the mean
+    reciprocal rank of the first holding candidate (breaks ties between equal counts)."""
+
+    top1: int
+    mrr: float
+
+    def __str__(self) -> str:
+        return f"{self.top1} (MRR {self.mrr:.3f})"
+
+
+def cross_validate(data: list[Pool], keep: list[int], c: float, folds: int = 5) -> Score:
+    """Each question scored by a model fitted on the other folds (folds by question, in
+    file order modulo `folds`, so a question's candidates never straddle two folds)."""
+    hits, rr = 0, 0.0
     for k in range(folds):
-        model, mu, sd = fit([p for i, p in enumerate(data) if i % folds != k], keep, c)
-        hits += sum(top1(model.decision_function((p.x[:, keep] - mu) / sd), p)
-                    for i, p in enumerate(data) if i % folds == k)
-    return hits
+        train = [p for i, p in enumerate(data) if i % folds != k]
+        if not train:
+            continue
+        model, mu, sd = fit(train, keep, c)
+        for p in (p for i, p in enumerate(data) if i % folds == k):
+            s = model.decision_function((p.x[:, keep] - mu) / sd)
+            hits += top1(s, p)
+            rr += reciprocal_rank(s, p)
+    return Score(hits, rr / max(len(data), 1))
 
 
-def write_model(data: list[Pool], c: float, split: str, path: Path) -> None:
+GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+MRR_SLACK = 0.01  # a removal may cost this much cross-validated MRR, never a top-1 question
+
+
+def best_c(data: list[Pool], keep: list[int], grid: Sequence[float] = GRID
+           ) -> tuple[float, Score]:
+    """The C with the best CV figure (ties: the smaller C, the more regularised)."""
+    scored = [(c, cross_validate(data, keep, c)) for c in grid]
+    return max(scored, key=lambda cs: (cs[1].top1, round(cs[1].mrr, 6), -cs[0]))
+
+
+def select(data: list[Pool], names: Sequence[str], log: Any = None
+           ) -> tuple[list[int], float, Score]:
+    """C chosen by CV, then backward elimination at that C: drop, one at a time, the feature
+    whose removal keeps CV best, as long as CV top-1 is not lower than with every feature
+    and CV MRR not lower by more than `MRR_SLACK`; C re-chosen for what is left."""
+    keep = list(range(len(names)))
+    c, ref = best_c(data, keep)
+    if log:
+        log(f"all {len(keep)} features: C {c} (chosen by CV among {list(GRID)}), CV {ref}")
+    while len(keep) > 1:
+        trials = [(cross_validate(data, [i for i in keep if i != j], c), j) for j in keep]
+        rs, j = max(trials, key=lambda t: (t[0].top1, round(t[0].mrr, 6)))
+        if rs.top1 < ref.top1 or rs.mrr < ref.mrr - MRR_SLACK:
+            if log:
+                log(f"  stop: dropping {names[j]} (the least useful) gives CV {rs}")
+            break
+        keep = [i for i in keep if i != j]
+        if log:
+            log(f"  drop {names[j]}: CV {rs}")
+    c, score = best_c(data, keep)
+    if log:
+        log(f"  C re-chosen for {len(keep)} features: {c}")
+    return keep, c, score
+
+
+def nested(data: list[Pool], names: Sequence[str], folds: int = 5) -> Score:
+    """An honest figure for the whole procedure: `select` run on four folds, its model
+    scored on the fifth."""
+    hits, rr = 0, 0.0
+    for k in range(folds):
+        train = [p for i, p in enumerate(data) if i % folds != k]
+        keep, c, _ = select(train, names)
+        model, mu, sd = fit(train, keep, c)
+        for p in (p for i, p in enumerate(data) if i % folds == k):
+            s = model.decision_function((p.x[:, keep] - mu) / sd)
+            hits += top1(s, p)
+            rr += reciprocal_rank(s, p)
+    return Score(hits, rr / max(len(data), 1))
+
+
+def write_model(data: list[Pool], keep: list[int], c: float, split: str, path: Path,
+                cv: Score) -> None:
     """Fit on every question of the split and store the weights in the answer section of
     the search configuration `path`."""
     import datetime
@@ -87,15 +167,18 @@ def write_model(data: list[Pool], c: float, split: str, path: Path) -> None:
 
     from search_service.sentence_features import FEATURES
 
-    model, mu, sd = fit(data, list(range(len(FEATURES))), c)
+    model, mu, sd = fit(data, keep, c)
     config = json.loads(path.read_text(encoding="utf-8"))
     config["answer"]["sentence_model"] = {
-        "features": list(FEATURES), "means": [round(float(v), 6) for v in mu],
+        "features": [FEATURES[i] for i in keep],
+        "means": [round(float(v), 6) for v in mu],
         "scales": [round(float(v), 6) for v in sd],
         "weights": [round(float(v), 6) for v in model.coef_[0]],
         "bias": round(float(model.intercept_[0]), 6),
         "fitted": f"{split}, {len(data)} factual questions, {datetime.date.today()}, "
-                  f"logistic regression C {c} (python -m eval.answer_study --fit)"}
+                  f"logistic regression C {c}, features and C chosen by 5-fold CV grouped "
+                  f"by question (CV top-1 {cv.top1}/{len(data)}) "
+                  f"(python -m eval.answer_study --fit)"}
     path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -119,42 +202,73 @@ def main(argv: list[str] | None = None) -> int:
     from search_service.sentence_features import FEATURES
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--index", type=Path, default=Path("var/f32"),
+                    help="a seed index (default var/f32: `python -m indexer build seeds "
+                         "--out var/f32 --encoder float32`)")
     ap.add_argument("--split", default="dev")
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--why", action="store_true")
     ap.add_argument("--save", type=Path, help="write the pools (pickle) for later study")
-    ap.add_argument("-C", type=float, nargs="+", default=[0.01])
+    ap.add_argument("--load", type=Path, help="read pools written by --save (no search)")
+    ap.add_argument("-C", type=float, nargs="+", default=[],
+                    help="also cross-validate every feature at these C")
+    ap.add_argument("--features", nargs="+", help="start from these FEATURES (default: all)")
+    ap.add_argument("--nested", action="store_true",
+                    help="also score the whole selection by nested CV (slow)")
     ap.add_argument("--fit", action="store_true",
-                    help="store the first C's model, fitted on the whole split, in "
-                         "indexer/data/search_config.json")
+                    help="select features and C by CV, fit on the whole split and store the "
+                         "model in indexer/data/search_config.json")
     args = ap.parse_args(argv)
     if args.split == "holdout":
         raise SystemExit("the holdout is never used to choose anything")
-    data = pools(load_searcher(args.index), args.split, args.top)
+    if args.load:
+        import pickle
+
+        data = pickle.loads(args.load.read_bytes())
+    else:
+        if not (args.index / "current").exists():
+            raise SystemExit(f"no index at {args.index}: python -m indexer build seeds --out "
+                             f"{args.index} --encoder float32")
+        data = pools(load_searcher(args.index), args.split, args.top)
     if args.save:
         import pickle
 
         args.save.write_bytes(pickle.dumps(data))
     n = len(data)
-    print(f"{n} questions; span in today's pool {sum((p.label & p.today).any() for p in data)}, "
-          f"in the wide pool {sum(p.label.any() for p in data)}; hand top-1 today's pool "
+    print(f"{args.split}: {n} factual questions; span in today's pool "
+          f"{sum((p.label & p.today).any() for p in data)}, in the wide pool "
+          f"{sum(p.label.any() for p in data)}; hand score top-1: today's pool "
           f"{sum(top1(p.hand, p, p.today) for p in data)}, wide pool "
           f"{sum(top1(p.hand, p) for p in data)}")
     if args.why:
         why(data)
-    every = list(range(len(FEATURES)))
+    start = [FEATURES.index(f) for f in (args.features or FEATURES)]
+    names = [FEATURES[i] for i in start]
     for c in args.C:
-        print(f"C {c}: learned (5-fold) {cross_validate(data, every, c)}/{n}")
-    for j, name in enumerate(FEATURES):
-        print(f"  without {name}: {cross_validate(data, [i for i in every if i != j], args.C[0])}"
-              f"/{n}")
+        every = list(range(len(start)))
+        print(f"C {c}: 5-fold CV {cross_validate(_columns(data, start), every, c)}/{n}")
+        for j, name in enumerate(names):
+            rest = [i for i in every if i != j]
+            print(f"  without {name}: {cross_validate(_columns(data, start), rest, c)}")
+    sub = _columns(data, start)
+    keep, c, score = select(sub, names, log=print)
+    print(f"selected: {[names[i] for i in keep]}, C {c}: 5-fold CV top-1 {score.top1}/{n} "
+          f"(MRR {score.mrr:.3f})")
+    if args.nested:
+        print(f"nested CV (selection redone inside each fold): {nested(sub, names)}/{n}")
     if args.fit:
         from indexer.search_config import DEFAULT_CONFIG
 
-        write_model(data, args.C[0], args.split, DEFAULT_CONFIG)
+        write_model(data, [start[i] for i in keep], c, args.split, DEFAULT_CONFIG, score)
         print(f"written: {DEFAULT_CONFIG} answer.sentence_model")
     return 0
+
+
+def _columns(data: list[Pool], cols: list[int]) -> list[Pool]:
+    """The pools with only the feature columns `cols`."""
+    import dataclasses
+
+    return [dataclasses.replace(p, x=p.x[:, cols]) for p in data]
 
 
 if __name__ == "__main__":

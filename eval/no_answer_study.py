@@ -4,7 +4,10 @@ hard rules of `abstain.py` refuse it, and whether it is answerable for the publi
 logistic regression cross-validated by question, its threshold the one that flags the most
 unanswerable questions while flagging at most `--max-false` of the answerable ones.
 
-    python -m eval.no_answer_study --index DIR --split dev [--fit]
+    python -m eval.no_answer_study [--index DIR] [--split dev] [--fit [--switch-on]]
+
+It prints today's rule (the cosine difference) beside the model, both cross-validated the
+same way (threshold, and weights, chosen on the other four folds).
 """
 
 from __future__ import annotations
@@ -81,69 +84,179 @@ def threshold(p: np.ndarray, rows: Rows, max_false: float, rules: bool) -> float
 
 def report(label: str, p: np.ndarray, rows: Rows, t: float, rules: bool) -> None:
     flagged = (p < t) | (rows.rule if rules else False)
+    show(f"{label}: threshold {t:.4f}", flagged, rows)
+
+
+def show(label: str, flagged: np.ndarray, rows: Rows) -> None:
     pr, rc, fa = scores(flagged, rows.answerable)
-    print(f"{label}: threshold {t:.4f}  NA P {pr:.3f} R {rc:.3f} "
-          f"({int((flagged & ~rows.answerable).sum())}/{int((~rows.answerable).sum())}) "
-          f"false abstention {fa:.3f}")
+    print(f"{label}  NA P {pr:.3f} R {rc:.3f} "
+          f"({int((flagged & ~rows.answerable).sum())}/{int((~rows.answerable).sum())}, "
+          f"{int(flagged.sum())} flagged) false abstention {fa:.3f}")
+
+
+def _subset(rows: Rows, mask: np.ndarray) -> Rows:
+    return Rows([i for i, m in zip(rows.ids, mask, strict=True) if m], rows.x[mask],
+                rows.rule[mask], rows.answerable[mask])
+
+
+def cv_flags(rows: Rows, keep: list[int], c: float | None, max_false: float,
+             folds: int = 5) -> np.ndarray:
+    """Each question flagged or not by a model fitted on the other folds, with the threshold
+    chosen on those folds too (false abstention ≤ `max_false` there, rules included), so
+    neither the weights nor the threshold saw it. `c` None: no model, the old signal
+    (narrow_cosine − out_of_scope) with only its threshold chosen on the other folds."""
+    flagged = np.zeros(len(rows.ids), dtype=bool)
+    n = np.arange(len(rows.ids))
+    for k in range(folds):
+        test = n % folds == k
+        train = _subset(rows, ~test)
+        if c is None:
+            signal = old_signal(rows.x)
+            t = threshold(old_signal(train.x), train, max_false, True)
+            flagged[test] = signal[test] < t
+        else:
+            model, mu, sd = fit(train.x[:, keep], train.answerable, c)
+            t = threshold(model.predict_proba((train.x[:, keep] - mu) / sd)[:, 1], train,
+                          max_false, True)
+            flagged[test] = model.predict_proba((rows.x[test][:, keep] - mu) / sd)[:, 1] < t
+    return flagged | rows.rule
+
+
+def old_signal(x: np.ndarray) -> np.ndarray:
+    """Today's confidence: the answer passages' best sentence cosine minus the out-of-scope
+    similarity."""
+    from search_service.no_answer import NA_FEATURES
+
+    return (x[:, NA_FEATURES.index("narrow_cosine")]
+            - x[:, NA_FEATURES.index("out_of_scope")])
+
+
+def auc(p: np.ndarray, y: np.ndarray) -> float:
+    """How often an answerable question's probability beats an unanswerable one's."""
+    pos, neg = p[y], p[~y]
+    if not len(pos) or not len(neg):
+        return 0.5
+    return float(((pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])).mean())
+
+
+GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+
+
+def cv_score(rows: Rows, keep: list[int], c: float, max_false: float) -> tuple[int, float]:
+    """(unanswerable questions flagged right under CV, CV AUC of the probability)."""
+    flagged = cv_flags(rows, keep, c, max_false)
+    return (int((flagged & ~rows.answerable).sum()),
+            round(auc(out_of_fold(rows, keep, c), rows.answerable), 4))
+
+
+def select(rows: Rows, start: list[int], max_false: float, log: Any = print
+           ) -> tuple[list[int], float]:
+    """C chosen by CV (flagged right, then AUC; ties: the smaller C), then backward
+    elimination at that C while CV flagged-right does not fall and AUC falls by ≤ 0.01."""
+    from search_service.no_answer import NA_FEATURES
+
+    c, ref = max(((c, cv_score(rows, start, c, max_false)) for c in GRID),
+                 key=lambda cs: (cs[1], -cs[0]))
+    log(f"all {len(start)} features: C {c}, CV {ref[0]} flagged right, AUC {ref[1]:.3f}")
+    keep = list(start)
+    while len(keep) > 1:
+        trials = [(cv_score(rows, [i for i in keep if i != j], c, max_false), j) for j in keep]
+        got, j = max(trials)
+        if got[0] < ref[0] or got[1] < ref[1] - 0.01:
+            log(f"  stop: dropping {NA_FEATURES[j]} gives CV {got[0]}, AUC {got[1]:.3f}")
+            break
+        keep = [i for i in keep if i != j]
+        log(f"  drop {NA_FEATURES[j]}: CV {got[0]}, AUC {got[1]:.3f}")
+    c = max(GRID, key=lambda g: (cv_score(rows, keep, g, max_false), -g))
+    log(f"  C re-chosen for {[NA_FEATURES[i] for i in keep]}: {c}")
+    return keep, c
+
+
+NA_MODEL = Path(__file__).parent / "no_answer_model.json"
 
 
 def write_model(rows: Rows, keep: list[int], c: float, max_false: float, split: str,
-                path: Path) -> float:
+                path: Path, cv: str) -> float:
     """Fit on the whole split, choose the threshold on its probabilities (false abstention
-    ≤ `max_false`, the rules included) and store both in `path`'s answer section."""
+    ≤ `max_false`, the rules included) and store both in `path`'s answer section (or, for
+    eval/no_answer_model.json, at its top: off until copied into the configuration)."""
     from search_service.no_answer import NA_FEATURES
 
     model, mu, sd = fit(rows.x[:, keep], rows.answerable, c)
     t = threshold(model.predict_proba((rows.x[:, keep] - mu) / sd)[:, 1], rows, max_false, True)
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config["answer"]["no_answer_model"] = {
+    section = {
         "features": [NA_FEATURES[i] for i in keep],
         "means": [round(float(v), 6) for v in mu], "scales": [round(float(v), 6) for v in sd],
         "weights": [round(float(v), 6) for v in model.coef_[0]],
         "bias": round(float(model.intercept_[0]), 6), "threshold": round(t, 4),
         "fitted": f"{split}, {len(rows.ids)} questions, {datetime.date.today()}, logistic "
-                  f"regression C {c}; threshold: false abstention <= {max_false} on {split} "
-                  f"with the rules of abstain.py (python -m eval.no_answer_study --fit)"}
+                  f"regression C {c}, features and C chosen by 5-fold CV; threshold: false "
+                  f"abstention <= {max_false} on {split} with the rules of abstain.py; "
+                  f"CV: {cv} (python -m eval.no_answer_study --fit)"}
+    if path == NA_MODEL:
+        config = {"no_answer_model": section}
+    else:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        config["answer"]["no_answer_model"] = section
     path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return t
 
 
 def main(argv: list[str] | None = None) -> int:
-    from search_service.loading import load_searcher
     from search_service.no_answer import NA_FEATURES
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--index", type=Path, default=Path("var/f32"))
     ap.add_argument("--split", default="dev")
-    ap.add_argument("-C", type=float, nargs="+", default=[1.0])
     ap.add_argument("--max-false", type=float, default=0.03)
-    ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--fit", action="store_true",
+                    help="select, fit on the whole split, write eval/no_answer_model.json")
+    ap.add_argument("--switch-on", action="store_true",
+                    help="with --fit: write the model into indexer/data/search_config.json")
     ap.add_argument("--save", type=Path, help="write the rows (pickle) for later study")
-    ap.add_argument("--features", nargs="+", help="a subset of NA_FEATURES (default: all)")
+    ap.add_argument("--load", type=Path, help="read rows written by --save (no search)")
+    ap.add_argument("--features", nargs="+", help="start from these NA_FEATURES (default: all)")
     args = ap.parse_args(argv)
     if args.split == "holdout":
         raise SystemExit("the holdout is never used to choose anything")
-    rows = collect(load_searcher(args.index), args.split)
+    if args.load:
+        import pickle
+
+        rows = pickle.loads(args.load.read_bytes())
+    else:
+        from search_service.loading import load_searcher
+
+        if not (args.index / "current").exists():
+            raise SystemExit(f"no index at {args.index}: python -m indexer build seeds --out "
+                             f"{args.index} --encoder float32")
+        rows = collect(load_searcher(args.index), args.split)
     if args.save:
         import pickle
 
         args.save.write_bytes(pickle.dumps(rows))
-    every = [NA_FEATURES.index(f) for f in (args.features or NA_FEATURES)]
-    for c in args.C:
-        p = out_of_fold(rows, every, c)
-        for rules in (True, False):
-            report(f"C {c} {'with' if rules else 'without'} rules", p, rows,
-                   threshold(p, rows, args.max_false, rules), rules)
-    c = args.C[0]
-    for j in every:
-        name = NA_FEATURES[j]
-        p = out_of_fold(rows, [i for i in every if i != j], c)
-        report(f"  without {name}", p, rows, threshold(p, rows, args.max_false, True), True)
+    mf = args.max_false
+    print(f"{args.split}: {len(rows.ids)} questions, {int((~rows.answerable).sum())} "
+          f"unanswerable for the public; the rules alone flag {int(rows.rule.sum())}")
+    show("today: cosine difference, threshold -0.013, + rules",
+         (old_signal(rows.x) < -0.013) | rows.rule, rows)
+    show(f"today's signal, threshold chosen by 5-fold CV (false abst. <= {mf}), + rules",
+         cv_flags(rows, [], None, mf), rows)
+    start = [NA_FEATURES.index(f) for f in (args.features or NA_FEATURES)]
+    keep, c = select(rows, start, mf)
+    flagged = cv_flags(rows, keep, c, mf)
+    show(f"model {[NA_FEATURES[i] for i in keep]} C {c}, 5-fold CV (weights and threshold "
+         f"fitted on the other folds), + rules", flagged, rows)
+    p = out_of_fold(rows, keep, c)
+    report("  same, threshold chosen on the pooled out-of-fold probabilities", p, rows,
+           threshold(p, rows, mf, True), True)
     if args.fit:
         from indexer.search_config import DEFAULT_CONFIG
 
-        t = write_model(rows, every, c, args.max_false, args.split, DEFAULT_CONFIG)
-        print(f"written: {DEFAULT_CONFIG} answer.no_answer_model (threshold {t:.4f})")
+        pr, rc, fa = scores(flagged, rows.answerable)
+        path = DEFAULT_CONFIG if args.switch_on else NA_MODEL
+        t = write_model(rows, keep, c, mf, args.split, path,
+                        f"NA P {pr:.3f} R {rc:.3f}, false abstention {fa:.3f}")
+        print(f"written: {path} no_answer_model (threshold {t:.4f})")
     return 0
 
 

@@ -16,8 +16,11 @@ import numpy as np
 
 from indexer.lexical import Analyzer
 from indexer.sentences import Sentence
+from search_service.answer_span import asked_pattern
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
 def analyze_words(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str], ...]:
     """(start, end, analyzed term, or "" for a stop word) of every word of `text`."""
     return tuple((m.start(), m.end(), next(iter(analyzer.tokens(m.group(0))), ""))
@@ -65,35 +68,16 @@ class Candidate:
     cosine: float
 
 
-# What a question asks for, and what a sentence holding that looks like.
-_MONTHS = (r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
-           r"décembre")
-ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"\b(combien|quel(le)?s? (est le |sont les )?(nombre|montant|budget|taux|part)"
-                r"|how (many|much)|cu[aá]nt[oa]s?)\b", re.I),
-     re.compile(r"\d")),
-    (re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|when)\b", re.I),
-     re.compile(rf"\b((19|20)\d\d|\d{{1,2}} ({_MONTHS}))\b", re.I)),
-    (re.compile(r"\b(qui|quel(le)? (sociologue|présidente?|élue?|directeur|directrice|"
-                r"personne|chercheur|chercheuse|intervenante?)|who)\b", re.I),
-     re.compile(r"\b[A-ZÉ][a-zéèëï-]+ [A-ZÉ][a-zéèëïA-Z-]+")),
-    (re.compile(r"\b(où|dans quelle (ville|commune)|quelle ville|where|d[oó]nde)\b", re.I),
-     re.compile(r"\b(à|a|au|en|dans) [A-ZÉ]")),
-)
+# The hand score: a sentence's cosine to the question, plus these weights times the share of
+# the question's terms it holds and whether it holds the kind of thing the question asks for
+# (`answer_span.asked_pattern`, the one table of answer types).
+LEXICAL_WEIGHT = 0.3
+TYPE_BONUS = 0.06
 
 
-def asked_type(question: str) -> re.Pattern[str] | None:
-    """What a sentence holding the answer looks like, when the question asks for a kind of
-    thing (a number, a date, a name, a place)."""
-    return next((holds for asks, holds in ANSWER_TYPES if asks.search(question)), None)
-
-
-def answer_type_bonus(question: str, sentence: str, weight: float = 0.06) -> float:
+def answer_type_bonus(question: str, sentence: str, weight: float = TYPE_BONUS) -> float:
     """A small bonus when the sentence holds the kind of thing the question asks for."""
-    return _holds_bonus(asked_type(question), sentence, weight)
-
-
-def _holds_bonus(holds: re.Pattern[str] | None, sentence: str, weight: float = 0.06) -> float:
+    holds = asked_pattern(question)
     return weight if holds is not None and holds.search(sentence) else 0.0
 
 
@@ -103,7 +87,7 @@ def score_sentences(
     query_terms: set[str],
     analyzer: Analyzer,
     question: str = "",
-    lexical_weight: float = 0.3,
+    lexical_weight: float = LEXICAL_WEIGHT,
     sentence_terms: Sequence[frozenset[str]] | None = None,
 ) -> list[Candidate]:
     """Sentences ranked by cosine to the question, the share of its terms they hold, and
@@ -111,10 +95,9 @@ def score_sentences(
     analyzed terms when already known, saves analyzing them again."""
     known: Sequence[frozenset[str] | None] = (sentence_terms if sentence_terms is not None
                                               else [None] * len(items))
-    holds = asked_type(question)
     scored = [
         Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer, t)
-                  + _holds_bonus(holds, s.text), float(c))
+                  + answer_type_bonus(question, s.text), float(c))
         for (i, s), c, t in zip(items, cosines, known, strict=True)
     ]
     return sorted(scored, key=lambda c: -c.score)

@@ -1,6 +1,7 @@
-"""The candidate answer sentences of one search and their scores: today's hand score
-(`answer.score_sentences`) and, when the answer configuration carries weights, a learned one
-(a logistic regression over `sentence_features.FEATURES`, fitted by `eval.answer_study`)."""
+"""The candidate answer sentences of one search and their scores: the hand score
+(`answer.score_sentences`, computed once per passage by `score_passages`) and, when the answer
+configuration carries weights, a learned one (a logistic regression over
+`sentence_features.FEATURES`, fitted by `eval.answer_study --fit`)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,42 @@ from search_service.sentence_features import (
 
 
 @dataclass(frozen=True)
+class Scored:
+    """One passage's sentences scored by hand (`answer.score_sentences`, the one hand score),
+    in passage order, with what the learned features read of them."""
+
+    candidates: list[Candidate]
+    term_sets: list[frozenset[str]]
+    rows: list[int]  # rows of `data.sentences`
+    matched: list[tuple[int, int]]  # the question's words in the passage (offsets)
+
+
+def score_passages(searcher: Any, question: str, passages: Sequence[int], qvec: np.ndarray,
+                   terms: set[str]) -> dict[int, Scored]:
+    """Every sentence of `passages`, scored by hand; a sentence's hand score depends on it and
+    the question only, so one pool serves the highlights, the fallback and the features."""
+    out = {}
+    for i in dict.fromkeys(passages):
+        sentences, sims, term_sets = searcher.sentences(i, qvec)
+        hand = score_sentences([(i, s) for s in sentences], sims, terms, searcher.analyzer,
+                               question, sentence_terms=term_sets)
+        by_start = {c.sentence.start: c for c in hand}
+        out[i] = Scored([by_start[s.start] for s in sentences], list(term_sets),
+                        list(searcher._sentences_of[i]),
+                        [(a, b) for a, b, t in searcher.passage_words(i) if t and t in terms])
+    return out
+
+
+def by_hand(scored: dict[int, Scored], passages: Sequence[int]) -> list[Candidate]:
+    """The sentences of `passages`, best hand score first (ties: passage order)."""
+    return sorted((c for i in dict.fromkeys(passages) for c in scored[i].candidates),
+                  key=lambda c: -c.score)
+
+
+@dataclass(frozen=True)
 class Found:
-    """Candidates in hand-score order, their feature rows and what each would quote."""
+    """The candidates (hits' order, then passage order), their feature rows, hand scores and
+    what each would quote."""
 
     ranked: list[Candidate]
     x: np.ndarray
@@ -43,42 +78,40 @@ def stats_of(searcher: Any) -> SentenceStats:
     return stats
 
 
+def wide_pool(hits: Sequence[Any], top: int) -> list[int]:
+    """The learned choice's candidate passages: every passage of the first `top` hits."""
+    return [p.index for hit in hits[:top] for p in hit.passages]
+
+
 def gather(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
            terms: set[str], member: bool, top: int, today: set[int],
-           with_quotes: bool = False) -> Found:
-    """Every sentence of the passages of the first `top` hits, scored both ways (and, for
-    the studies, what each would quote)."""
+           with_quotes: bool = False, scored: dict[int, Scored] | None = None) -> Found:
+    """Every sentence of the passages of the first `top` hits, with its hand score and
+    features (and, for the studies, what each would quote); `scored`, the hand-scored pool
+    when already computed (it must hold those passages)."""
     stats = stats_of(searcher)
     seen = stats.per[visibility(member)]
     unique = sorted(terms)
-    items, cosines, sets, rows, where = [], [], [], [], []
-    matched: dict[int, list[tuple[int, int]]] = {}
+    if scored is None:
+        scored = score_passages(searcher, question, wide_pool(hits, top), qvec, terms)
+    ranked, rows = [], []
     for rank, hit in enumerate(hits[:top]):
         for p in hit.passages:
-            sentences, sims, term_sets = searcher.sentences(p.index, qvec)
-            ids = searcher._sentences_of[p.index]
-            matched[p.index] = [(a, b) for a, b, t in searcher.passage_words(p.index)
-                                if t and t in terms]
-            for j, s in enumerate(sentences):
-                items.append((p.index, s))
-                where.append(Context(rank, float(hit.score), j, len(sentences)))
-            cosines.extend(float(c) for c in sims)
-            sets.extend(term_sets)
-            rows.extend(ids)
-    hand = score_sentences(items, np.array(cosines), terms, searcher.analyzer, question,
-                           sentence_terms=sets)
-    by_key = {(c.passage_index, c.sentence.start): k for k, c in enumerate(hand)}
-    order = [by_key[(i, s.start)] for i, s in items]
-    x = np.array([features(question, unique, seen, stats.counts[r], t, c, s.text,
-                           searcher.data.passages[i]["text"], s, w,
-                           _words_in(matched[i], s))
-                  for (i, s), c, t, r, w in zip(items, cosines, sets, rows, where,
-                                                strict=True)]).reshape(len(items), -1)
-    x = with_relative(x)
-    quotes = ([_quote(searcher, question, i, s, terms) for i, s in items] if with_quotes
-              else [])
-    return Found([hand[k] for k in order], x, np.array([hand[k].score for k in order]),
-                 quotes, np.array([i in today for i, _ in items], dtype=bool))
+            got = scored[p.index]
+            text = searcher.data.passages[p.index]["text"]
+            n = len(got.candidates)
+            for j, (c, t, r) in enumerate(zip(got.candidates, got.term_sets, got.rows,
+                                              strict=True)):
+                ranked.append(c)
+                rows.append(features(question, unique, seen, stats.counts[r], t, c.cosine,
+                                     c.sentence.text, text, c.sentence,
+                                     Context(rank, float(hit.score), j, n),
+                                     _words_in(got.matched, c.sentence)))
+    x = with_relative(np.array(rows).reshape(len(ranked), -1))
+    quotes = ([_quote(searcher, question, c.passage_index, c.sentence, terms) for c in ranked]
+              if with_quotes else [])
+    return Found(ranked, x, np.array([c.score for c in ranked]), quotes,
+                 np.array([c.passage_index in today for c in ranked], dtype=bool))
 
 
 def _words_in(matched: list[tuple[int, int]], sentence: Any) -> list[tuple[int, int]]:
@@ -133,13 +166,16 @@ class Choice:
 
 
 def learned_choice(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
-                   terms: set[str], member: bool, config: Any) -> Choice:
+                   terms: set[str], member: bool, config: Any,
+                   scored: dict[int, Scored] | None = None) -> Choice:
     """The candidates of the first `candidate_results` hits, best first by the learned
     model of `config.sentence_model`; each candidate's score is its probability."""
     model = config.sentence_model
     found = gather(searcher, question, hits, qvec, terms, member, config.candidate_results,
-                   set())
-    logits = learned_scores(found.x, model.weights, model.means, model.scales, model.bias)
+                   set(), scored=scored)
+    cols = [FEATURES.index(name) for name in model.features]
+    logits = learned_scores(found.x[:, cols], model.weights, model.means, model.scales,
+                            model.bias)
     order = np.argsort(-logits, kind="stable")
     ranked = [dataclasses.replace(found.ranked[k], score=sigmoid(float(logits[k])))
               for k in order]
@@ -152,9 +188,10 @@ def check_model(model: Any) -> str | None:
     """Why a configured sentence model cannot be used with this code (None: it can)."""
     if not model.weights:
         return None
-    if tuple(model.features) != FEATURES:
+    unknown = [name for name in model.features if name not in FEATURES]
+    if unknown or not model.features:
         return (f"answer.sentence_model was fitted on features {list(model.features)}, "
                 f"this code computes {list(FEATURES)}: refit it (eval.answer_study --fit)")
-    if not len(model.weights) == len(model.means) == len(model.scales) == len(FEATURES):
+    if not len(model.weights) == len(model.means) == len(model.scales) == len(model.features):
         return "answer.sentence_model: weights, means and scales must have one per feature"
     return None

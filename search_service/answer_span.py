@@ -1,8 +1,9 @@
 """The part of a quoted sentence that answers: the number, date, person, place or organisation
 the question asks for, marked in `answer.highlight` and kept inside a long sentence's window.
 
-Only for marking and windowing: which sentence is chosen does not depend on these patterns
-(`search_service.answer.ANSWER_TYPES` scores sentences).
+The one table of answer types (`_ASKS`): it marks and windows the quote, gives the hand score
+its bonus (`answer.score_sentences`) and the learned choice its type features
+(`sentence_features`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ from search_service.answer_choice import Choice, sigmoid
 from search_service.sentence_features import VisibleStats
 
 NA_FEATURES = ("best", "margin", "best_cosine", "bm25_rel", "rare_seen", "out_of_scope",
-               "log_terms")
+               "log_terms", "narrow_cosine")
+# best_cosine: over the learned choice's pool (every passage of the first candidate_results
+# results); narrow_cosine: over the answer passages (answer_passages of the first
+# answer_results), what the old cosine difference reads.
 # The confidence of a search refused outright (no result, or a rule of `abstain.py`).
 REFUSED = 0.0
 # A word is rare when at most this share of the visible passages hold it (or none does).
@@ -39,14 +42,14 @@ def rare_seen(stats: VisibleStats, terms: Sequence[str]) -> float:
 
 
 def question_features(choice: Choice, stats: VisibleStats, terms: Sequence[str],
-                      out_of_scope: float) -> list[float]:
+                      out_of_scope: float, narrow_cosine: float) -> list[float]:
     """The values of `NA_FEATURES` for one search."""
     logits = choice.logits
     best = float(logits[0]) if len(logits) else -10.0
     margin = float(logits[0] - logits[1]) if len(logits) > 1 else 0.0
     mass = sum(stats.sentence_idf(t) for t in terms)
     return [best, margin, choice.best_cosine, choice.best_bm25 / mass if mass else 0.0,
-            rare_seen(stats, terms), out_of_scope, math.log1p(len(terms))]
+            rare_seen(stats, terms), out_of_scope, math.log1p(len(terms)), narrow_cosine]
 
 
 def probability(values: Sequence[float], model: Any) -> float:
@@ -58,26 +61,29 @@ def probability(values: Sequence[float], model: Any) -> float:
 
 
 def features_of(searcher: Any, choice: Choice, terms: set[str], member: bool,
-                qvec: np.ndarray) -> list[float]:
-    """`question_features` of a search whose candidates `choice` ranked."""
+                qvec: np.ndarray, narrow_cosine: float) -> list[float]:
+    """`question_features` of a search whose candidates `choice` ranked; `narrow_cosine`,
+    the best sentence cosine of its answer passages."""
     from indexer.visibility import visibility
     from search_service.answer_choice import stats_of
 
     stats = stats_of(searcher).per[visibility(member)]
     return question_features(choice, stats, sorted(terms),
-                             searcher.out_of_scope_similarity(qvec))
+                             searcher.out_of_scope_similarity(qvec), narrow_cosine)
 
 
 def search_features(searcher: Any, question: str, member: bool = False,
                     mode: str = "hybrid") -> list[float]:
-    """For the studies: search `question` and return its `NA_FEATURES`."""
-    from search_service.answer_choice import learned_choice
+    """For the studies: search `question` and return its `NA_FEATURES` (the pipeline's own
+    quoting, `pipeline.quote`, with the learned choice on)."""
+    from search_service.pipeline import quote
     from search_service.question import analyse
     from search_service.retrieval import Filters
 
     analysed = analyse(searcher, question, "hybrid")  # the vector even in bm25 mode
-    tokens, qvec = list(analysed.tokens), analysed.vector
+    terms, qvec = set(analysed.tokens), analysed.vector
     hits = searcher.search(analysed, k=10, filters=Filters(member=member), mode=mode)
-    choice = learned_choice(searcher, question, hits, qvec, set(tokens), member,
-                            searcher.answer_config)
-    return features_of(searcher, choice, set(tokens), member, qvec)
+    texts = {p.index: searcher.data.passages[p.index]["text"] for h in hits for p in h.passages}
+    quoting = quote(searcher, question, hits, texts, qvec, terms, searcher.answer_config, member)
+    assert quoting.choice is not None, "the no-answer model reads the learned sentence choice"
+    return features_of(searcher, quoting.choice, terms, member, qvec, quoting.best_cosine)

@@ -8,10 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.search_config import AnswerConfig
-from indexer.sentences import Sentence
 from search_service.abstain import NO_ANSWER, abstain_reason
-from search_service.answer import Candidate, score_sentences
-from search_service.answer_choice import Choice, learned_choice
+from search_service.answer import Candidate
+from search_service.answer_choice import (
+    Choice,
+    by_hand,
+    learned_choice,
+    score_passages,
+    wide_pool,
+)
 from search_service.encoding import Steps, await_through, wait_through
 from search_service.no_answer import REFUSED, features_of, probability
 from search_service.question import analyse
@@ -41,31 +46,26 @@ class Quoting:
 def quote(searcher: Searcher, question: str, hits: list[ResourceHit], texts: dict[int, str],
           qvec: np.ndarray, terms: set[str], config: AnswerConfig,
           member: bool = False) -> Quoting:
-    """Score the sentences of the answer passages and of the hits found by meaning only;
-    the answer is the learned model's choice when the configuration has one."""
+    """Score by hand, once, the sentences of the answer passages, of the hits found by
+    meaning only and (with a learned model) of the learned choice's wider pool; the answer
+    is the learned model's choice when the configuration has one, else the hand score's
+    among the answer passages."""
     semantic_only = [p.index for h in hits for p in h.passages
                      if not terms & searcher.passage_terms(p.index)]
     answer_idx = [p.index for h in hits[: config.answer_results]
                   for p in h.passages][: config.answer_passages]
-    items: list[tuple[int, Sentence]] = []
-    cosines: list[np.ndarray] = []
-    term_sets: list[frozenset[str]] = []
-    for i in dict.fromkeys(answer_idx + semantic_only):
-        sentences, sims, sentence_terms = searcher.sentences(i, qvec)
-        items.extend((i, s) for s in sentences)
-        cosines.append(sims)
-        term_sets.extend(sentence_terms)
-    ranked = score_sentences(items, np.concatenate(cosines) if cosines else np.zeros(0),
-                             terms, searcher.analyzer, question, sentence_terms=term_sets)
+    learned = bool(config.sentence_model.weights)
+    wide = wide_pool(hits, config.candidate_results) if learned else []
+    scored = score_passages(searcher, question, answer_idx + semantic_only + wide, qvec, terms)
     spans: dict[int, tuple[int, int]] = {}
-    for cand in ranked:
-        if cand.passage_index in semantic_only and cand.passage_index not in spans:
+    for cand in by_hand(scored, semantic_only):
+        if cand.passage_index not in spans:
             spans[cand.passage_index] = (cand.sentence.start, cand.sentence.end)
-    in_answer = [c for c in ranked if c.passage_index in answer_idx]
+    in_answer = by_hand(scored, answer_idx)
     best_cosine = max((c.cosine for c in in_answer), default=-1.0)
-    if not config.sentence_model.weights:
+    if not learned:
         return Quoting(spans, first_quotable(in_answer, texts), best_cosine)
-    choice = learned_choice(searcher, question, hits, qvec, terms, member, config)
+    choice = learned_choice(searcher, question, hits, qvec, terms, member, config, scored)
     return Quoting(spans, first_quotable(choice.ranked, texts), best_cosine, choice)
 
 
@@ -127,7 +127,8 @@ def _confidence(searcher: Searcher, quoting: Quoting, terms: set[str], member: b
     """The no-answer model's probability that the visible corpus answers, when the version
     has one (and the learned sentence choice it reads); else the old cosine difference."""
     if quoting.choice is not None and config.no_answer_model.weights:
-        values = features_of(searcher, quoting.choice, terms, member, qvec)
+        values = features_of(searcher, quoting.choice, terms, member, qvec,
+                             quoting.best_cosine)
         return probability(values, config.no_answer_model)
     return quoting.best_cosine - searcher.out_of_scope_similarity(qvec)
 
