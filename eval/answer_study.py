@@ -13,7 +13,7 @@ configuration expects it (indexer/data/search_config.json → answer.sentence_mo
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,11 +94,19 @@ class Score:
 def cross_validate(data: list[Pool], keep: list[int], c: float, folds: int = 5) -> Score:
     """Each question scored by a model fitted on the other folds (folds by question, in
     file order modulo `folds`, so a question's candidates never straddle two folds)."""
+    return held_out(data, lambda train: (keep, c), folds)
+
+
+def held_out(data: list[Pool], choose: Callable[[list[Pool]], tuple[list[int], float]],
+             folds: int = 5) -> Score:
+    """Each fold's questions scored by a model whose features and C `choose` picks from the
+    other folds, then fitted on them."""
     hits, rr = 0, 0.0
     for k in range(folds):
         train = [p for i, p in enumerate(data) if i % folds != k]
         if not train:
             continue
+        keep, c = choose(train)
         model, mu, sd = fit(train, keep, c)
         for p in (p for i, p in enumerate(data) if i % folds == k):
             s = model.decision_function((p.x[:, keep] - mu) / sd)
@@ -146,16 +154,7 @@ def select(data: list[Pool], names: Sequence[str], log: Any = None
 def nested(data: list[Pool], names: Sequence[str], folds: int = 5) -> Score:
     """An honest figure for the whole procedure: `select` run on four folds, its model
     scored on the fifth."""
-    hits, rr = 0, 0.0
-    for k in range(folds):
-        train = [p for i, p in enumerate(data) if i % folds != k]
-        keep, c, _ = select(train, names)
-        model, mu, sd = fit(train, keep, c)
-        for p in (p for i, p in enumerate(data) if i % folds == k):
-            s = model.decision_function((p.x[:, keep] - mu) / sd)
-            hits += top1(s, p)
-            rr += reciprocal_rank(s, p)
-    return Score(hits, rr / max(len(data), 1))
+    return held_out(data, lambda train: select(train, names)[:2], folds)
 
 
 def write_model(data: list[Pool], keep: list[int], c: float, split: str, path: Path,

@@ -25,7 +25,7 @@ from search_service.answer import analyze_words
 from search_service.encoding import Steps, encode_soon, wait_through
 from search_service.framing import load_framing
 from search_service.fusion import fuse
-from search_service.hits import PassageHit, ResourceHit
+from search_service.hits import PassageHit, ResourceHit, group_fused
 from search_service.hybrid import fixed_signals, group_ranked, rank_hybrid
 from search_service.markup import PassageMarkup
 from search_service.names import NameTable
@@ -286,23 +286,6 @@ class Searcher:
         if mode == "hybrid":
             ranking = rank_hybrid(self, question, dense, lexical, mask, filters.member, fixed)
             return group_ranked(self, ranking, dense, lexical, k)
-        return self.group(self.fuse(dense, lexical, mask, mode), dense, lexical, k)
-
-    def group(self, fused: np.ndarray, dense: np.ndarray, lexical: np.ndarray,
-              k: int) -> list[ResourceHit]:
-        best: dict[str, list[PassageHit]] = {}
-        for i in np.argsort(-fused, kind="stable"):
-            if not np.isfinite(fused[i]):
-                break
-            rid = self._passage_resource[i]
-            shown = best.get(rid)
-            if shown is None:
-                if len(best) >= k:
-                    continue
-                shown = best[rid] = []
-            elif len(shown) >= self.config.passages_per_resource:
-                continue
-            shown.append(PassageHit(int(i), float(fused[i]), float(dense[i]), float(lexical[i])))
-        return [ResourceHit(self.resources[rid], shown[0].score, max(h.dense for h in shown),
-                            max(h.lexical for h in shown), tuple(shown))
-                for rid, shown in best.items()]
+        return group_fused(self.fuse(dense, lexical, mask, mode), dense, lexical,
+                           self._passage_resource, self.resources, k,
+                           self.config.passages_per_resource)
