@@ -22,7 +22,7 @@ from eval.bench_baseline import NO_QUERY_CACHE, bench_baseline, floor_ms
 from eval.bench_options import BenchOptions
 from eval.data import load_question_set
 from eval.encoders import ndcg_by_split
-from eval.http_load import load_test, search_path, timed_requests
+from eval.http_load import http_connection, load_test, search_path, timed_request, timed_requests
 from eval.scale import run_scale
 from eval.server import RATE_LIMIT_ENV, running_server
 from eval.timing import environment, latency_summary, peak_rss_mb, per_s, rss_mb
@@ -87,45 +87,53 @@ def _environment_of(pid: int, names: Sequence[str]) -> dict[str, str | None]:
     return {name: env.get(name) for name in names}
 
 
-def floor_latencies(index_dir: Path, queries: Sequence[str], embedder: Any, mode: str
-                    ) -> list[dict[str, Any]]:
-    """In-process: the whole pipeline without HTTP, and encoding + one FAISS search alone."""
-    from search_service.loading import load_searcher
+def interleaved_latencies(searcher: Any, host: str, port: int, queries: Sequence[str],
+                          mode: str) -> tuple[list[float], list[float], list[tuple[float, str]]]:
+    """Per question, one after the other: the floor (encoding + one FAISS search, in this
+    process), the whole pipeline in this process, and the same search over HTTP to the real
+    server. Interleaved, so a change of the machine's load shifts all three alike and their
+    ratios hold within the run (measured phase after phase, they did not on shared cores)."""
     from search_service.pipeline import run_search
 
-    searcher = load_searcher(index_dir, embedder=embedder)
-    k = searcher.config.candidates
-    for query in queries[:3]:  # warm-up
+    paths = [search_path(q, mode) for q in queries]
+    timed_requests(host, port, paths[:3])  # warm-up, as for the two in-process paths
+    for query in queries[:3]:
         run_search(searcher, query, mode=mode)
-    encode_search, pipeline = [], []
-    for query in queries:
-        encode_search.append(floor_ms(searcher, query))
-        started = time.perf_counter()
-        run_search(searcher, query, mode=mode)
-        pipeline.append((time.perf_counter() - started) * 1000)
-    return [
-        {"path": f"in-process run_search ({mode}, no HTTP)", **latency_summary(pipeline)},
-        {"path": f"floor: encode_query + FAISS search (k={k})", **latency_summary(encode_search)},
-    ]
+    floor, pipeline, http = [], [], []
+    conn = http_connection(host, port)
+    try:
+        for query, path in zip(queries, paths, strict=True):
+            floor.append(floor_ms(searcher, query))
+            started = time.perf_counter()
+            run_search(searcher, query, mode=mode)
+            pipeline.append((time.perf_counter() - started) * 1000)
+            conn, timed = timed_request(conn, host, port, path)
+            http.append(timed)
+    finally:
+        conn.close()
+    return floor, pipeline, http
 
 
 def bench_service(index_dir: Path, queries: Sequence[str], embedder: Any, options: BenchOptions,
                   work_dir: Path, log: Log) -> dict[str, Any]:
-    """Latency floors in-process, then the real server: latency, concurrency, memory."""
-    floors = floor_latencies(index_dir, queries, embedder, options.mode)
-    log(f"service: in-process floors measured over {len(queries)} questions")
+    """The real server beside the in-process pipeline and its floor (interleaved), then
+    concurrency and memory."""
+    from search_service.loading import load_searcher
+
+    searcher = load_searcher(index_dir, embedder=embedder)
     paths = [search_path(q, options.mode) for q in queries]
     with running_server(index_dir, work_dir / "server.log", options.timeout,
                         env=NO_QUERY_CACHE) as server:
         pid = server.process.pid
         memory = {"rss_ready_mb": rss_mb(pid)}
-        timed_requests(server.host, server.port, paths[:3])  # warm-up
-        sequential = timed_requests(server.host, server.port, paths)
+        floor, pipeline, sequential = interleaved_latencies(
+            searcher, server.host, server.port, queries, options.mode)
         errors = sum(status != "200" for _, status in sequential)
         http_row = {"path": f"HTTP GET /api/search ({options.mode})",
                     **latency_summary([ms for ms, s in sequential if s == "200"]),
                     "errors": errors}
-        log(f"service: HTTP p50 {http_row['p50_ms']} ms over {len(paths)} questions")
+        log(f"service: HTTP p50 {http_row['p50_ms']} ms over {len(paths)} questions "
+            "(in-process and floor interleaved with it)")
         cycle = [paths[i % len(paths)] for i in range(options.requests)]
         levels = []
         for concurrency in options.concurrency:
@@ -134,6 +142,11 @@ def bench_service(index_dir: Path, queries: Sequence[str], embedder: Any, option
                 f"{levels[-1]['errors']} errors")
         memory.update({"rss_after_load_mb": rss_mb(pid), "rss_peak_mb": peak_rss_mb(pid)})
         server_env = _environment_of(pid, RATE_LIMIT_ENV)
+    k = searcher.config.candidates
+    floors = [
+        {"path": f"in-process run_search ({options.mode}, no HTTP)", **latency_summary(pipeline)},
+        {"path": f"floor: encode_query + FAISS search (k={k})", **latency_summary(floor)},
+    ]
     return {"latency": [http_row, *floors], "concurrency": levels, "memory": memory,
             "server_env": server_env}
 

@@ -24,20 +24,32 @@ def search_path(query: str, mode: str, k: int = 10) -> str:
     return "/api/search?" + urllib.parse.urlencode({"q": query, "k": k, "mode": mode})
 
 
+def http_connection(host: str, port: int) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection(host, port, timeout=60)
+
+
+def timed_request(conn: http.client.HTTPConnection, host: str, port: int, path: str
+                  ) -> tuple[http.client.HTTPConnection, tuple[float, str]]:
+    """One request on keep-alive `conn`: the connection to go on with (a new one after an
+    error) and (milliseconds, status)."""
+    started = time.perf_counter()
+    try:
+        status = str(get_status(conn, path))
+    except (OSError, http.client.HTTPException) as exc:
+        status = type(exc).__name__
+        conn.close()
+        conn = http_connection(host, port)
+    return conn, ((time.perf_counter() - started) * 1000, status)
+
+
 def timed_requests(host: str, port: int, paths: Sequence[str]) -> list[tuple[float, str]]:
     """Each path once, in order, on one keep-alive connection: (milliseconds, status)."""
-    conn = http.client.HTTPConnection(host, port, timeout=60)
+    conn = http_connection(host, port)
     out = []
     try:
         for path in paths:
-            started = time.perf_counter()
-            try:
-                status = str(get_status(conn, path))
-            except (OSError, http.client.HTTPException) as exc:
-                status = type(exc).__name__
-                conn.close()
-                conn = http.client.HTTPConnection(host, port, timeout=60)
-            out.append(((time.perf_counter() - started) * 1000, status))
+            conn, timed = timed_request(conn, host, port, path)
+            out.append(timed)
     finally:
         conn.close()
     return out

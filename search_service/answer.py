@@ -16,7 +16,6 @@ import numpy as np
 
 from indexer.lexical import Analyzer
 from indexer.sentences import Sentence
-from search_service.answer_span import asked_pattern
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -51,15 +50,6 @@ def highlight(text: str, query_terms: set[str], analyzer: Analyzer,
     return "".join(parts)
 
 
-def overlap(sentence: str, query_terms: set[str], analyzer: Analyzer,
-            sentence_terms: frozenset[str] | None = None) -> float:
-    """Share of the query's terms that the sentence contains."""
-    if not query_terms:
-        return 0.0
-    terms = sentence_terms if sentence_terms is not None else set(analyzer.tokens(sentence))
-    return len(query_terms & terms) / len(query_terms)
-
-
 @dataclass(frozen=True)
 class Candidate:
     passage_index: int
@@ -75,29 +65,7 @@ LEXICAL_WEIGHT = 0.3
 TYPE_BONUS = 0.06
 
 
-def answer_type_bonus(question: str, sentence: str, weight: float = TYPE_BONUS) -> float:
-    """A small bonus when the sentence holds the kind of thing the question asks for."""
-    holds = asked_pattern(question)
-    return weight if holds is not None and holds.search(sentence) else 0.0
-
-
-def score_sentences(
-    items: Sequence[tuple[int, Sentence]],
-    cosines: np.ndarray,
-    query_terms: set[str],
-    analyzer: Analyzer,
-    question: str = "",
-    lexical_weight: float = LEXICAL_WEIGHT,
-    sentence_terms: Sequence[frozenset[str]] | None = None,
-) -> list[Candidate]:
-    """Sentences ranked by cosine to the question, the share of its terms they hold, and
-    whether they hold the kind of answer it asks for. `sentence_terms`, each sentence's
-    analyzed terms when already known, saves analyzing them again."""
-    known: Sequence[frozenset[str] | None] = (sentence_terms if sentence_terms is not None
-                                              else [None] * len(items))
-    scored = [
-        Candidate(i, s, float(c) + lexical_weight * overlap(s.text, query_terms, analyzer, t)
-                  + answer_type_bonus(question, s.text), float(c))
-        for (i, s), c, t in zip(items, cosines, known, strict=True)
-    ]
-    return sorted(scored, key=lambda c: -c.score)
+def hand_scores(cosines: np.ndarray, shares: np.ndarray, holds: np.ndarray) -> np.ndarray:
+    """The one hand score of sentences, from their cosines to the question, the shares of the
+    question's terms they hold and whether they hold what it asks for (`sentence_arrays`)."""
+    return cosines.astype(float) + LEXICAL_WEIGHT * shares + np.where(holds, TYPE_BONUS, 0.0)

@@ -1,11 +1,10 @@
 """The candidate answer sentences of one search and their scores: the hand score
-(`answer.score_sentences`, computed once per passage by `score_passages`) and, when the answer
+(`answer.hand_scores`, computed once per passage by `score_passages`) and, when the answer
 configuration carries weights, a learned one (a logistic regression over
 `sentence_features.FEATURES`, fitted by `eval.answer_study --fit`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,20 +13,21 @@ from typing import Any
 import numpy as np
 
 from indexer.visibility import visibility
-from search_service.answer import Candidate, score_sentences
+from search_service.answer import Candidate, hand_scores
+from search_service.answer_span import asked_pattern
 from search_service.quote_window import compose
 from search_service.sentence_features import (
     FEATURES,
-    Context,
+    Candidates,
     SentenceStats,
-    features,
+    feature_matrix,
     with_relative,
 )
 
 
 @dataclass(frozen=True)
 class Scored:
-    """One passage's sentences scored by hand (`answer.score_sentences`, the one hand score),
+    """One passage's sentences scored by hand (`answer.hand_scores`, the one hand score),
     in passage order, with what the learned features read of them."""
 
     candidates: list[Candidate]
@@ -38,17 +38,28 @@ class Scored:
 
 def score_passages(searcher: Any, question: str, passages: Sequence[int], qvec: np.ndarray,
                    terms: set[str]) -> dict[int, Scored]:
-    """Every sentence of `passages`, scored by hand; a sentence's hand score depends on it and
-    the question only, so one pool serves the highlights, the fallback and the features."""
-    out = {}
-    for i in dict.fromkeys(passages):
-        sentences, sims, term_sets = searcher.sentences(i, qvec)
-        hand = score_sentences([(i, s) for s in sentences], sims, terms, searcher.analyzer,
-                               question, sentence_terms=term_sets)
-        by_start = {c.sentence.start: c for c in hand}
-        out[i] = Scored([by_start[s.start] for s in sentences], list(term_sets),
-                        list(searcher._sentences_of[i]),
-                        [(a, b) for a, b, t in searcher.passage_words(i) if t and t in terms])
+    """Every sentence of `passages`, scored by hand (`answer.hand_scores`); a sentence's hand
+    score depends on it and the question only, so one pool serves the highlights, the
+    fallback and the features. The shares and types of the whole pool are read at once from
+    the sentence arrays."""
+    arrays = stats_of(searcher).arrays
+    pool = list(dict.fromkeys(passages))
+    rows_of = [searcher._sentences_of[i] for i in pool]
+    rows = np.fromiter((r for rs in rows_of for r in rs), dtype=np.int64)
+    share = arrays.held_count(sorted(terms))[rows] / len(terms) if terms else np.zeros(len(rows))
+    asked = asked_pattern(question)
+    holds = arrays.asks[asked][rows] if asked is not None else np.zeros(len(rows), dtype=bool)
+    out, at = {}, 0
+    for i, passage_rows in zip(pool, rows_of, strict=True):
+        sentences = [arrays.sentences[r] for r in passage_rows]
+        sims = searcher.sentence_cosines(passage_rows, qvec)
+        n = len(passage_rows)
+        hand = hand_scores(sims, share[at:at + n], holds[at:at + n])
+        at += n
+        out[i] = Scored([Candidate(i, s, float(h), float(c))
+                         for s, h, c in zip(sentences, hand, sims, strict=True)],
+                        [searcher.sentence_terms(r) for r in passage_rows], list(passage_rows),
+                        searcher.passage_markup(i).located(terms))
     return out
 
 
@@ -90,24 +101,21 @@ def gather(searcher: Any, question: str, hits: Sequence[Any], qvec: np.ndarray,
     features (and, for the studies, what each would quote); `scored`, the hand-scored pool
     when already computed (it must hold those passages)."""
     stats = stats_of(searcher)
-    seen = stats.per[visibility(member)]
-    unique = sorted(terms)
     if scored is None:
         scored = score_passages(searcher, question, wide_pool(hits, top), qvec, terms)
-    ranked, rows = [], []
+    ranked, rows, ranks, fused, words = [], [], [], [], []
     for rank, hit in enumerate(hits[:top]):
         for p in hit.passages:
             got = scored[p.index]
-            text = searcher.data.passages[p.index]["text"]
-            n = len(got.candidates)
-            for j, (c, t, r) in enumerate(zip(got.candidates, got.term_sets, got.rows,
-                                              strict=True)):
-                ranked.append(c)
-                rows.append(features(question, unique, seen, stats.counts[r], t, c.cosine,
-                                     c.sentence.text, text, c.sentence,
-                                     Context(rank, float(hit.score), j, n),
-                                     _words_in(got.matched, c.sentence)))
-    x = with_relative(np.array(rows).reshape(len(ranked), -1))
+            ranked.extend(got.candidates)
+            rows.extend(got.rows)
+            ranks.extend([rank] * len(got.rows))
+            fused.extend([float(hit.score)] * len(got.rows))
+            words.extend(_words_in(got.matched, c.sentence) for c in got.candidates)
+    found = Candidates(np.asarray(rows, dtype=np.int64),
+                       np.array([c.cosine for c in ranked]), np.asarray(ranks, dtype=float),
+                       np.asarray(fused), words)
+    x = with_relative(feature_matrix(question, sorted(terms), stats, visibility(member), found))
     quotes = ([_quote(searcher, question, c.passage_index, c.sentence, terms) for c in ranked]
               if with_quotes else [])
     return Found(ranked, x, np.array([c.score for c in ranked]), quotes,
@@ -177,8 +185,9 @@ def learned_choice(searcher: Any, question: str, hits: Sequence[Any], qvec: np.n
     logits = learned_scores(found.x[:, cols], model.weights, model.means, model.scales,
                             model.bias)
     order = np.argsort(-logits, kind="stable")
-    ranked = [dataclasses.replace(found.ranked[k], score=sigmoid(float(logits[k])))
-              for k in order]
+    probabilities = 1.0 / (1.0 + np.exp(-np.clip(logits[order], -50.0, 50.0)))
+    ranked = [Candidate(c.passage_index, c.sentence, float(p), c.cosine)
+              for c, p in zip((found.ranked[k] for k in order), probabilities, strict=True)]
     bm25 = FEATURES.index("bm25")
     return Choice(ranked, logits[order], float(found.x[:, bm25].max()) if len(found.x) else 0.0,
                   float(found.x[:, 0].max()) if len(found.x) else -1.0)

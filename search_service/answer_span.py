@@ -2,7 +2,7 @@
 the question asks for, marked in `answer.highlight` and kept inside a long sentence's window.
 
 The one table of answer types (`_ASKS`): it marks and windows the quote, gives the hand score
-its bonus (`answer.score_sentences`) and the learned choice its type features
+its bonus (`answer.hand_scores`) and the learned choice its type features
 (`sentence_features`).
 """
 

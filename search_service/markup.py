@@ -34,13 +34,17 @@ class PassageMarkup:
         at = self.at
         return self.html[at[start]:at[len(at) - 1 if end is None else end]]
 
+    def located(self, terms: Iterable[str]) -> list[tuple[int, int]]:
+        """(start, end) of the words of `terms`, in the passage's order."""
+        return sorted(s for term in terms for s in self.where.get(term, ()))
+
     def highlight(self, terms: Iterable[str], span: tuple[int, int] | None = None) -> str:
         """The escaped text with the words of `terms` in <mark>, or `span` (a whole
         sentence) marked instead."""
         if span is not None:
             a, b = span
             return self.slice(0, a) + "<mark>" + self.slice(a, b) + "</mark>" + self.slice(b)
-        found = sorted(s for term in terms for s in self.where.get(term, ()))
+        found = self.located(terms)
         parts: list[str] = []
         last = 0
         for start, end in found:

@@ -19,7 +19,6 @@ from indexer.embed import Embedder
 from indexer.lexical import Analyzer
 from indexer.opening import IndexData
 from indexer.search_config import AnswerConfig, RetrievalConfig
-from indexer.sentences import Sentence
 from indexer.visibility import VISIBILITIES, visibility, visible, visible_positions
 from search_service.answer import analyze_words
 from search_service.encoding import Steps, encode_soon, wait_through
@@ -189,18 +188,12 @@ class Searcher:
             self._passage_terms[index] = terms
         return terms
 
-    def sentences(self, passage_index: int, query_vector: np.ndarray
-                  ) -> tuple[list[Sentence], np.ndarray, list[frozenset[str]]]:
-        """A passage's sentences, their cosines to the question (vectors from the build) and
-        their analyzed terms."""
-        rows = self._sentences_of[passage_index]
-        text = self.data.passages[passage_index]["text"]
-        found = [self.data.sentences[r] for r in rows]
-        sentences = [Sentence(text[s["start"]:s["end"]], s["start"], s["end"]) for s in found]
-        terms = [self.sentence_terms(row) for row in rows]
+    def sentence_cosines(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
+        """The cosines to the question of the stored sentences `rows` (vectors from the
+        build)."""
         if not rows or self.data.sentence_vectors is None:
-            return sentences, np.zeros(len(rows), dtype=np.float32), terms
-        return sentences, self.data.sentence_vectors[rows] @ query_vector, terms
+            return np.zeros(len(rows), dtype=np.float32)
+        return self.data.sentence_vectors[rows] @ query_vector
 
     def sentence_terms(self, row: int) -> frozenset[str]:
         """The analyzed terms of the stored sentence `data.sentences[row]`."""

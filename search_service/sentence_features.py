@@ -1,15 +1,15 @@
-"""What is known about one candidate answer sentence, as numbers a learned scorer weighs.
+"""What is known about each candidate answer sentence, as numbers a learned scorer weighs.
 
 The corpus statistics (a sentence-level BM25, passage IDF) are counted once per visibility at
 load (`SentenceStats.build`), over the sentences and passages that visibility may see
-(`indexer.visibility`'s rule), so a private sentence changes no anonymous score. Only the
-question's own parts are computed per request.
+(`indexer.visibility`'s rule), so a private sentence changes no anonymous score; what depends
+on a sentence alone is laid out as arrays then (`sentence_arrays`). Only the question's own
+parts are computed per request, for all candidates at once.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ import numpy as np
 
 from indexer.visibility import VISIBILITIES, visible
 from search_service.answer_span import asked_pattern
-from search_service.quote_window import is_heading
+from search_service.sentence_arrays import SentenceArrays
 
 FEATURES = ("cosine", "bm25", "idf_share", "type_match", "type_miss", "type_near", "log_rank",
             "fused", "first", "position", "heading", "fragment", "log_len",
@@ -28,8 +28,6 @@ FEATURES = ("cosine", "bm25", "idf_share", "type_match", "type_miss", "type_near
 # Columns of the per-question relative features, and the columns they are relative to.
 _RELATIVE = {"cosine_gap": 0, "bm25_rel": 1, "share_gap": 2}
 NEAR_CHARS = 20.0  # how fast the closeness of an answering part to a question word decays
-_K1, _B = 1.2, 0.75
-_FRAGMENT = re.compile(r"^\s*([-•*–]|\d+[.)]\s)")
 
 
 @dataclass(frozen=True)
@@ -46,31 +44,24 @@ class VisibleStats:
         df = self.sentence_df.get(term, 0)
         return math.log(1 + (self.sentences - df + 0.5) / (df + 0.5))
 
-    def bm25(self, terms: Sequence[str], counts: Counter[str], length: int) -> float:
-        norm = _K1 * (1 - _B + _B * length / max(self.avg_len, 1.0))
-        return sum(self.sentence_idf(t) * counts[t] * (_K1 + 1) / (counts[t] + norm)
-                   for t in terms if counts.get(t))
-
     @cached_property
     def top_idf(self) -> float:
         """The rarest seen term's IDF (what an unseen term weighs), counted once."""
         return max(self.passage_idf.values(), default=1.0)
 
-    def idf_share(self, terms: Sequence[str], held: frozenset[str]) -> float:
-        """IDF-weighted share of the question's terms the sentence holds (unseen terms
-        weigh as the rarest seen)."""
+    def share_weights(self, terms: Sequence[str]) -> list[float]:
+        """Each question term's weight in `idf_share`: its passage IDF (unseen terms weigh as
+        the rarest seen)."""
         top = self.top_idf
-        weights = {t: self.passage_idf.get(t, top) for t in terms}
-        total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in held) / total if total else 0.0
+        return [self.passage_idf.get(t, top) for t in terms]
 
 
 class SentenceStats:
-    """Per visibility, the counts the features read; plus each sentence's term counts."""
+    """Per visibility, the counts the features read; every sentence's facts as arrays."""
 
-    def __init__(self, counts: list[Counter[str]], per: dict[str, VisibleStats]) -> None:
-        self.counts = counts
+    def __init__(self, per: dict[str, VisibleStats], arrays: SentenceArrays) -> None:
         self.per = per
+        self.arrays = arrays
 
     @classmethod
     def build(cls, searcher: Any) -> SentenceStats:
@@ -89,36 +80,44 @@ class SentenceStats:
             idf = {t: math.log(1 + (len(shown) - n + 0.5) / (n + 0.5)) for t, n in pdf.items()}
             per[who] = VisibleStats(dict(df), len(seen), sum(lengths) / max(len(lengths), 1),
                                     idf, len(shown))
-        return cls(counts, per)
+        arrays = SentenceArrays.build(
+            [p["text"] for p in passages], rows, counts,
+            {who: {t: s.sentence_idf(t) for t in s.sentence_df} for who, s in per.items()},
+            {who: s.avg_len for who, s in per.items()})
+        return cls(per, arrays)
 
 
 @dataclass(frozen=True)
-class Context:
-    """Where a sentence comes from: its passage's result rank (0 first), fused score, its
-    place among the passage's sentences."""
+class Candidates:
+    """One search's candidate sentences, in the hits' order: their rows of `data.sentences`,
+    cosines to the question, the rank and fused score of their result, and for each the
+    question's words in it (offsets in its text, for `type_near`)."""
 
-    rank: int
-    fused: float
-    order: int
-    of: int
+    rows: np.ndarray
+    cosines: np.ndarray
+    ranks: np.ndarray
+    fused: np.ndarray
+    words: Sequence[Sequence[tuple[int, int]]]
 
 
-def features(question: str, terms: Sequence[str], stats: VisibleStats, counts: Counter[str],
-             held: frozenset[str], cosine: float, text: str, passage_text: str,
-             sentence: Any, where: Context, words: Sequence[tuple[int, int]] = ()
-             ) -> list[float]:
-    """The values of `FEATURES` for one sentence (before `with_relative`); `words`, the
-    offsets in `text` of the question's words."""
+def feature_matrix(question: str, terms: Sequence[str], stats: SentenceStats, who: str,
+                   found: Candidates) -> np.ndarray:
+    """The values of `FEATURES` for each candidate (before `with_relative`), with visibility
+    `who`'s statistics; `terms`, the question's distinct analyzed terms, sorted."""
+    rows, arrays = found.rows, stats.arrays
+    weights = stats.per[who].share_weights(terms)
+    total = sum(weights)
+    share = (arrays.held_count(terms, weights)[rows] / total if total
+             else np.zeros(len(rows)))
     asked = asked_pattern(question)
-    holds = asked is not None and asked.search(text) is not None
-    return [cosine, stats.bm25(terms, counts, sum(counts.values())),
-            stats.idf_share(terms, held),
-            1.0 if holds else 0.0, 1.0 if asked is not None and not holds else 0.0,
-            _near(asked, text, words) if holds else 0.0,
-            math.log1p(where.rank), where.fused,
-            1.0 if where.order == 0 else 0.0, where.order / max(where.of - 1, 1),
-            1.0 if is_heading(passage_text, sentence) else 0.0,
-            1.0 if _FRAGMENT.match(text) else 0.0, math.log1p(len(text))]
+    holds = arrays.asks[asked][rows] if asked is not None else np.zeros(len(rows), dtype=bool)
+    near = np.zeros(len(rows))
+    for k in np.flatnonzero(holds):
+        near[k] = _near(asked, arrays.sentences[rows[k]].text, found.words[k])
+    return np.column_stack([
+        found.cosines, arrays.bm25_of(who, terms)[rows], share,
+        holds.astype(float), (~holds if asked is not None else holds).astype(float),
+        near, np.log1p(found.ranks), found.fused, arrays.place[rows]])
 
 
 def _near(asked: Any, text: str, words: Sequence[tuple[int, int]]) -> float:

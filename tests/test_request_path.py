@@ -1,21 +1,33 @@
 """The request path's savings change nothing: the word → term cache, the analysis done at
-load, the lexicon looked up instead of scanned give what the plain computation gives."""
+load, the lexicon looked up instead of scanned, the sentence features read from arrays give what
+the plain computation gives."""
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import Stemmer
 
 from eval.data import default_eval_dir, load_question_set
 from indexer.lexical import _TOKEN, Analyzer
+from indexer.sentences import Sentence
 from indexer.text import fold_accents
+from indexer.visibility import visibility
+from search_service.answer_choice import gather, stats_of
+from search_service.answer_span import asked_pattern
 from search_service.lexicon import load_lexicon, words
 from search_service.pipeline import run_search
-from search_service.retrieval import Searcher
+from search_service.question import analyse
+from search_service.quote_window import is_heading
+from search_service.retrieval import Filters, Searcher
+from search_service.sentence_features import _near
 
 pytestmark = pytest.mark.fast
 
@@ -141,3 +153,58 @@ def test_rm3_read_from_the_sparse_arrays_is_the_matrix_products(searcher: Search
             reference[matrix.position] = local
             assert np.allclose(expansion_scores(matrix, terms, weights, mask),
                                np.where(mask, reference, 0.0), atol=1e-6)
+
+
+def _plain_features(searcher: Searcher, question: str, terms: list[str], who: str,
+                    row: int, cosine: float, rank: int, fused: float) -> list[float]:
+    """One sentence's feature row written out term by term (BM25 over the visibility's
+    sentences, IDF share, answer type, place): the reference for the arrays."""
+    stats = stats_of(searcher).per[who]
+    found = searcher.data.sentences[row]
+    passage = searcher.data.passages[found["passage"]]["text"]
+    text = passage[found["start"]:found["end"]]
+    counts = Counter(searcher.analyzer.tokens(text))
+    length = sum(counts.values())
+    norm = 1.2 * (1 - 0.75 + 0.75 * length / max(stats.avg_len, 1.0))
+    bm25 = sum(stats.sentence_idf(t) * counts[t] * 2.2 / (counts[t] + norm)
+               for t in terms if counts.get(t))
+    weights = {t: stats.passage_idf.get(t, stats.top_idf) for t in terms}
+    total = sum(weights.values())
+    share = sum(w for t, w in weights.items() if t in counts) / total if total else 0.0
+    asked = asked_pattern(question)
+    holds = asked is not None and asked.search(text) is not None
+    words = [(a - found["start"], b - found["start"])
+             for a, b, t in searcher.passage_words(found["passage"])
+             if t and t in terms and found["start"] <= a and b <= found["end"]]
+    siblings = searcher._sentences_of[found["passage"]]
+    order = siblings.index(row)
+    return [cosine, bm25, share, float(holds), float(asked is not None and not holds),
+            _near(asked, text, words) if holds else 0.0, math.log1p(rank), fused,
+            float(order == 0), order / max(len(siblings) - 1, 1),
+            float(is_heading(passage, Sentence(text, found["start"], found["end"]))),
+            float(bool(re.match(r"^\s*([-•*–]|\d+[.)]\s)", text))), math.log1p(len(text))]
+
+
+def test_sentence_features_from_the_arrays_are_the_plain_ones(searcher: Searcher,
+                                                               questions) -> None:
+    """The learned choice's features, read from the arrays built at load for all candidates
+    at once, are those computed sentence by sentence, for both visibilities."""
+    checked = 0
+    for question in questions[::8]:
+        for member in (False, True):
+            analysed = analyse(searcher, question)
+            hits = searcher.search(analysed, k=10, filters=Filters(member=member))
+            terms = set(analysed.tokens)
+            found = gather(searcher, question, hits, analysed.vector, terms, member, 5, set())
+            rows = [r for h in hits[:5] for p in h.passages
+                    for r in searcher._sentences_of[p.index]]
+            where = [(rank, float(h.score)) for rank, h in enumerate(hits[:5])
+                     for p in h.passages for _ in searcher._sentences_of[p.index]]
+            plain = [_plain_features(searcher, question, sorted(terms), visibility(member), r,
+                                     c.cosine, rank, fused)
+                     for r, c, (rank, fused) in zip(rows, found.ranked, where, strict=True)]
+            if plain:
+                np.testing.assert_allclose(found.x[:, :13], np.array(plain), rtol=1e-9,
+                                           atol=1e-12)
+                checked += len(plain)
+    assert checked > 1000
