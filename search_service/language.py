@@ -90,17 +90,22 @@ def _trial(table: np.ndarray, detector: Any, rng: Any) -> np.ndarray:
     alpha = detector.alpha + rng.gauss(0.0, 1.0) * detector.ALPHA_WIDTH
     weighted = alpha / detector.BASE_FREQ + table
     rows = np.empty((6, size))
-    draw = rng._randbelow
-    block, done = 1, 0
+    draw, take, reduce = rng._randbelow, weighted.take, np.multiply.reduce
+    threshold, limit = detector.CONV_THRESHOLD, detector.ITERATION_LIMIT
+    first, rest = rows[:2], rows[1:]
+    rows[0] = prob
+    take([draw(count)], axis=0, out=rows[1:2])  # the first block: one draw
+    reduce(first, axis=0, out=prob)
+    done = 1
     while True:
-        rows[0] = prob
-        np.take(weighted, [draw(count) for _ in range(block)], axis=0, out=rows[1:block + 1])
-        np.multiply.reduce(rows[:block + 1], axis=0, out=prob)
-        done += block
         prob /= sum(prob.tolist())
-        if prob.max() > detector.CONV_THRESHOLD or done - 1 >= detector.ITERATION_LIMIT:
+        if prob.max() > threshold or done - 1 >= limit:
             return prob
-        block = 5
+        rows[0] = prob
+        take([draw(count), draw(count), draw(count), draw(count), draw(count)], axis=0,
+             out=rest)
+        reduce(rows, axis=0, out=prob)
+        done += 5
 
 
 def detect_language(text: str) -> str | None:
