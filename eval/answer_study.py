@@ -12,7 +12,6 @@ configuration expects it (indexer/data/search_config.json → answer.sentence_mo
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from eval.data import default_eval_dir, load_question_set
 from eval.metrics import normalize_answer
 from eval.runner import visible_qrels
+from eval.study_cli import study_parser, study_rows
 
 
 @dataclass
@@ -197,18 +197,11 @@ def why(data: list[Pool]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from search_service.loading import load_searcher
     from search_service.sentence_features import FEATURES
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--index", type=Path, default=Path("var/f32"),
-                    help="a seed index (default var/f32: `python -m indexer build seeds "
-                         "--out var/f32 --encoder float32`)")
-    ap.add_argument("--split", default="dev")
+    ap = study_parser("pools")
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--why", action="store_true")
-    ap.add_argument("--save", type=Path, help="write the pools (pickle) for later study")
-    ap.add_argument("--load", type=Path, help="read pools written by --save (no search)")
     ap.add_argument("-C", type=float, nargs="+", default=[],
                     help="also cross-validate every feature at these C")
     ap.add_argument("--features", nargs="+", help="start from these FEATURES (default: all)")
@@ -218,21 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="select features and C by CV, fit on the whole split and store the "
                          "model in indexer/data/search_config.json")
     args = ap.parse_args(argv)
-    if args.split == "holdout":
-        raise SystemExit("the holdout is never used to choose anything")
-    if args.load:
-        import pickle
-
-        data = pickle.loads(args.load.read_bytes())
-    else:
-        if not (args.index / "current").exists():
-            raise SystemExit(f"no index at {args.index}: python -m indexer build seeds --out "
-                             f"{args.index} --encoder float32")
-        data = pools(load_searcher(args.index), args.split, args.top)
-    if args.save:
-        import pickle
-
-        args.save.write_bytes(pickle.dumps(data))
+    data = study_rows(args, lambda searcher, split: pools(searcher, split, args.top))
     n = len(data)
     print(f"{args.split}: {n} factual questions; span in today's pool "
           f"{sum((p.label & p.today).any() for p in data)}, in the wide pool "

@@ -12,7 +12,6 @@ same way (threshold, and weights, chosen on the other four folds).
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import numpy as np
 
 from eval.data import default_eval_dir, load_question_set
 from eval.runner import visible_qrels
+from eval.study_cli import study_parser, study_rows
 
 
 @dataclass
@@ -205,35 +205,15 @@ def write_model(rows: Rows, keep: list[int], c: float, max_false: float, split: 
 def main(argv: list[str] | None = None) -> int:
     from search_service.no_answer import NA_FEATURES
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--index", type=Path, default=Path("var/f32"))
-    ap.add_argument("--split", default="dev")
+    ap = study_parser("rows")
     ap.add_argument("--max-false", type=float, default=0.03)
     ap.add_argument("--fit", action="store_true",
                     help="select, fit on the whole split, write eval/no_answer_model.json")
     ap.add_argument("--switch-on", action="store_true",
                     help="with --fit: write the model into indexer/data/search_config.json")
-    ap.add_argument("--save", type=Path, help="write the rows (pickle) for later study")
-    ap.add_argument("--load", type=Path, help="read rows written by --save (no search)")
     ap.add_argument("--features", nargs="+", help="start from these NA_FEATURES (default: all)")
     args = ap.parse_args(argv)
-    if args.split == "holdout":
-        raise SystemExit("the holdout is never used to choose anything")
-    if args.load:
-        import pickle
-
-        rows = pickle.loads(args.load.read_bytes())
-    else:
-        from search_service.loading import load_searcher
-
-        if not (args.index / "current").exists():
-            raise SystemExit(f"no index at {args.index}: python -m indexer build seeds --out "
-                             f"{args.index} --encoder float32")
-        rows = collect(load_searcher(args.index), args.split)
-    if args.save:
-        import pickle
-
-        args.save.write_bytes(pickle.dumps(rows))
+    rows = study_rows(args, collect)
     mf = args.max_false
     print(f"{args.split}: {len(rows.ids)} questions, {int((~rows.answerable).sum())} "
           f"unanswerable for the public; the rules alone flag {int(rows.rule.sum())}")
