@@ -13,7 +13,7 @@ def lexicon() -> Lexicon:
 
 
 def test_the_file_is_versioned_and_every_row_is_well_formed(lexicon: Lexicon) -> None:
-    assert lexicon.version == "1"
+    assert lexicon.version == "2"
     rows = [line.split("\t") for line in default_lexicon_path().read_text("utf-8").splitlines()
             if line and not line.startswith(("#", "phrase\t"))]
     assert len(rows) >= 150
@@ -37,6 +37,15 @@ def test_everyday_words_bring_the_institutional_ones(lexicon: Lexicon) -> None:
     assert "solidaire" in lexicon.expansions("pas cher")
     assert "à bas coût" in lexicon.expansions("pas cher")
     assert lexicon.expansions("Les Mairies") == lexicon.expansions("mairie")  # plural, case
+
+
+def test_version_2_brings_the_fields_names_for_everyday_things(lexicon: Lexicon) -> None:
+    """Rows of version 2: the name of a kind of place, service or policy for the thing."""
+    assert "fablab" in lexicon.expansions("des imprimantes 3D dans le quartier")
+    assert "accorderie" in lexicon.expansions("un échange de services entre voisins")
+    assert "services à la personne" in lexicon.expansions("la garde d'enfants et le ménage")
+    assert "état" in lexicon.expansions("ce que finance Bercy")
+    assert "commande publique" in lexicon.expansions("les fournisseurs de la ville")
 
 
 def test_unknown_words_are_left_alone(lexicon: Lexicon) -> None:
