@@ -1,4 +1,4 @@
-"""`python -m eval encoders`: float32 and int8 encoders side by side, in one run.
+"""`python -m eval encoders`: float32, int8 and q4 encoders side by side, in one run.
 
 Each encoder is measured in its own child process (so resident memory is its own): load
 time and RSS, query-encode latency over the dev and test questions, passage-encode and
@@ -21,7 +21,7 @@ from typing import Any
 from eval.data import default_eval_dir, load_question_set
 from eval.timing import environment, latency_summary, peak_rss_mb, per_s, rss_mb
 
-ENCODERS = ("float32", "int8")
+ENCODERS = ("float32", "int8", "q4")
 MAX_DEV_LOSS = 0.005
 SPLITS = ("dev", "test")
 
@@ -148,7 +148,7 @@ def cmd_encoders(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("encoders", help="float32 against int8 encoders: query latency, "
+    p = sub.add_parser("encoders", help="float32, int8 and q4 encoders: query latency, "
                        "build throughput, memory, nDCG@10 on dev and test")
     add_arguments(p)
     p.set_defaults(func=cmd_encoders)

@@ -139,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, default=None,
                        help="the version's search configuration (default: "
                             "indexer/data/search_config.json)")
-        p.add_argument("--encoder", choices=("int8", "float32"), default=None,
-                       help="int8 (ONNX Runtime) or float32 (sentence-transformers) vectors "
+        p.add_argument("--encoder", choices=("int8", "float32", "q4"), default=None,
+                       help="int8 or q4 (ONNX Runtime) or float32 (sentence-transformers) vectors "
                             "(default: RTES_ENCODER, else int8)")
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--skip-invalid", action="store_true")

@@ -1,4 +1,4 @@
-"""Which encoder turns texts into vectors: float32 (sentence-transformers) or int8 (ONNX).
+"""Which encoder turns texts into vectors: float32 (sentence-transformers), int8 or q4 (ONNX).
 
 `RTES_ENCODER` / `indexer build --encoder` names one by its setting name; the manifest's
 `encoder` section records the kind and checksum that built a version, and a service whose
@@ -14,11 +14,12 @@ from indexer.embed import Embedder, EncodingSettings, ModelInfo
 from indexer.errors import IndexLoadError
 from indexer.manifest import EncoderSection
 from indexer.onnx_encoder import INT8_KIND, OnnxEncoder, load_onnx_encoder
+from indexer.q4_onnx import Q4_KIND, load_q4_encoder
 from indexer.store import MANIFEST_FILE
 
 FLOAT32_KIND = "float32"
 # Setting name → the kind the manifest records.
-KINDS = {"float32": FLOAT32_KIND, "int8": INT8_KIND}
+KINDS = {"float32": FLOAT32_KIND, "int8": INT8_KIND, "q4": Q4_KIND}
 SETTING_OF = {kind: name for name, kind in KINDS.items()}
 # Chosen by measurement (README, "Measured speed"): the fastest encoder that loses at
 # most 0.005 nDCG@10 on dev against float32.
@@ -52,9 +53,11 @@ def built_with(manifest: Any) -> EncoderSection:
 def load_encoder(name: str, model_path: Path, info: ModelInfo,
                  settings: EncodingSettings | None = None, threads: int = 0) -> Any:
     """The encoder `name` (a setting name or a kind) for the converted model at `model_path`;
-    `threads`: the int8 session's intra-op threads (0: one per core)."""
+    `threads`: an ONNX session's intra-op threads (0: one per core)."""
     if kind_of(name) == INT8_KIND:
         return load_onnx_encoder(model_path, info, settings, threads)
+    if kind_of(name) == Q4_KIND:
+        return load_q4_encoder(model_path, info, settings, threads)
     from indexer.model import load_sentence_transformer
 
     return Embedder(load_sentence_transformer(model_path), info, settings)

