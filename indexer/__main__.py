@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "indexer/data/search_config.json)")
         p.add_argument("--encoder", choices=("int8", "float32", "q4"), default=None,
                        help="int8 or q4 (ONNX Runtime) or float32 (sentence-transformers) vectors "
-                            "(default: RTES_ENCODER, else int8)")
+                            "(default: RTES_ENCODER, else q4)")
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--skip-invalid", action="store_true")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
